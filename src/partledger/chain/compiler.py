@@ -17,6 +17,7 @@ from typing import Any
 import solcx
 from solcx.exceptions import SolcError
 
+from partledger.chain.artifacts import ARTIFACTS_DIR
 from partledger.chain.errors import CompilerError
 
 SOLC_VERSION = "0.8.30"
@@ -31,7 +32,6 @@ OUTPUT_SELECTION = [
     "storageLayout",
 ]
 ADAPTER = Path("scripts") / "solcjs-adapter.cjs"
-ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def project_root() -> Path:
@@ -149,7 +149,5 @@ def stale_artifacts(compiled: list[CompiledContract], out_dir: Path = ARTIFACTS_
         p.relative_to(out_dir).as_posix(): p.read_text("utf-8") for p in out_dir.rglob("*.json")
     }
     return sorted(
-        name
-        for name in expected.keys() | present.keys()
-        if expected.get(name) != present.get(name)
+        name for name in expected.keys() | present.keys() if expected.get(name) != present.get(name)
     )

@@ -1,0 +1,84 @@
+"""Settings from the environment (prefix ``PARTLEDGER_``), with embedded defaults.
+
+With no RPC URL the service runs its own local anvil chain whose state lives in
+the data directory, next to the SQLite index, the blob store and the keystores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, HttpUrl, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything PartLedger reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PARTLEDGER_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".partledger"),
+        description="Chain state, SQLite index, blob store and keystores live here.",
+    )
+    rpc_url: HttpUrl | None = Field(
+        default=None, description="EVM JSON-RPC endpoint; none means the embedded local anvil."
+    )
+    network: str = Field(
+        default="local",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="Deployment record name: deployments/<network>.json.",
+    )
+    chain_port: int = Field(default=8545, ge=1, le=65535, description="Port of the local anvil.")
+    chain_id: int = Field(default=31337, ge=1, description="Chain id of the local anvil.")
+    deployer_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Hex private key that deploys (default on the local chain: anvil account 0).",
+    )
+    api_host: str = Field(default="127.0.0.1")
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in the data directory."
+    )
+    confirmations: int = Field(default=1, ge=0, le=1000)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def uses_local_chain(self) -> bool:
+        """True when PartLedger runs its own anvil instead of an external RPC."""
+        return self.rpc_url is None
+
+    @property
+    def chain_dir(self) -> Path:
+        """Where the local anvil keeps its state."""
+        return self.data_dir / "chain"
+
+    @property
+    def blob_dir(self) -> Path:
+        """Root of the filesystem blob store."""
+        return self.data_dir / "blobs"
+
+    @property
+    def keystore_dir(self) -> Path:
+        """Encrypted keystores of the local identities."""
+        return self.data_dir / "keystores"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The index database: configured URL, or SQLite in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'index.sqlite3'}"
+
+    def deployment_path(self, project_deployments: Path | None = None) -> Path:
+        """Where this network's deployment record lives.
+
+        The embedded chain differs per machine, so its record sits in the data
+        directory; shared networks use the committed ``deployments/<network>.json``.
+        """
+        if self.uses_local_chain:
+            return self.data_dir / "deployments" / f"{self.network}.json"
+        return (project_deployments or Path("deployments")) / f"{self.network}.json"

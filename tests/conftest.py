@@ -1,0 +1,50 @@
+"""Shared fixtures: one real anvil chain per test session, snapshots per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from partledger.chain.connect import connect
+from partledger.chain.local import DEFAULT_MNEMONIC, LocalChain
+
+Account.enable_unaudited_hdwallet_features()
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[LocalChain]:
+    """A running ephemeral anvil (nothing persisted), shared by the session."""
+    chain = LocalChain(None).start()
+    try:
+        yield chain
+    finally:
+        chain.stop()
+
+
+@pytest.fixture(scope="session")
+def w3(anvil: LocalChain) -> Web3:
+    """Web3 over HTTP to the session's anvil."""
+    return connect(anvil.rpc_url)
+
+
+@pytest.fixture(scope="session")
+def dev_accounts() -> list[LocalAccount]:
+    """anvil's ten funded accounts (default mnemonic), with their private keys."""
+    return [
+        Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        for i in range(10)
+    ]
+
+
+@pytest.fixture
+def snapshot(w3: Web3) -> Iterator[None]:
+    """Revert the chain to its state before the test."""
+    snapshot_id = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
