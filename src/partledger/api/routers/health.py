@@ -1,0 +1,48 @@
+"""Liveness: is the service up, which chain and ledger does it serve."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from partledger.api.deps import RuntimeDep
+
+router = APIRouter(tags=["ops"])
+
+
+class HealthPublic(BaseModel):
+    """What ``/health`` reports."""
+
+    status: str
+    network: str
+    chain_id: int
+    block_number: int
+    contracts: dict[str, str]
+
+
+@router.get("/health", response_model=HealthPublic, responses={503: {"description": "no chain"}})
+def health(runtime: RuntimeDep) -> HealthPublic | JSONResponse:
+    """The chain id, latest block and the ledger's contract addresses."""
+    deployment = runtime.deployment
+    try:
+        chain_id = runtime.w3.eth.chain_id
+        block_number = runtime.w3.eth.block_number
+    except Exception as exc:
+        return JSONResponse(
+            status_code=503,
+            media_type="application/problem+json",
+            content={
+                "type": "https://partledger.dev/problems/chain-unavailable",
+                "title": "The chain does not answer",
+                "status": 503,
+                "detail": f"{type(exc).__name__}: {exc}",
+            },
+        )
+    return HealthPublic(
+        status="ok",
+        network=deployment.network,
+        chain_id=chain_id,
+        block_number=block_number,
+        contracts={name: c.address for name, c in sorted(deployment.contracts.items())},
+    )

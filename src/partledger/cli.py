@@ -1,0 +1,162 @@
+"""The ``partledger`` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from partledger.chain.compiler import compile_contracts, stale_artifacts, write_artifacts
+from partledger.chain.local import LocalChain
+from partledger.config import Settings
+from partledger.errors import PartLedgerError
+
+app = typer.Typer(help="PartLedger: protect and trace 3D-printed parts.", no_args_is_help=True)
+chain_app = typer.Typer(help="The embedded local chain (anvil).", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=1)
+
+
+@app.command("compile")
+def compile_cmd(
+    check: Annotated[bool, typer.Option(help="Only compare with the committed artifacts.")] = False,
+    solc: Annotated[Path | None, typer.Option(help="A native solc of the pinned version.")] = None,
+) -> None:
+    """Compile contracts/ into the package's artifacts (or check they are fresh)."""
+    try:
+        compiled = compile_contracts(solc_binary=solc)
+    except PartLedgerError as exc:
+        raise _fail(exc) from exc
+    if check:
+        stale = stale_artifacts(compiled)
+        if stale:
+            err.print(f"[red]stale artifacts:[/] {', '.join(stale)} (run `partledger compile`)")
+            raise typer.Exit(code=1)
+        console.print(f"{len(compiled)} artifacts are up to date")
+        return
+    for path in write_artifacts(compiled):
+        console.print(f"wrote {path}")
+
+
+def _local_chain(settings: Settings, port: int | None = None) -> LocalChain:
+    return LocalChain(
+        settings.chain_dir, port=port or settings.chain_port, chain_id=settings.chain_id
+    )
+
+
+@chain_app.command("up")
+def chain_up(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None) -> None:
+    """Start the local chain in the background (state kept in the data directory)."""
+    settings = Settings()
+    try:
+        chain = _local_chain(settings, port).start(detached=True)
+    except PartLedgerError as exc:
+        raise _fail(exc) from exc
+    console.print(f"local chain running at {chain.rpc_url} (state in {settings.chain_dir})")
+
+
+@chain_app.command("down")
+def chain_down() -> None:
+    """Stop the local chain; its state is dumped to the data directory."""
+    chain = _local_chain(Settings())
+    if chain.running() is None:
+        console.print("no local chain is running")
+        return
+    chain.stop()
+    console.print("local chain stopped")
+
+
+@chain_app.command("status")
+def chain_status() -> None:
+    """Say whether the local chain runs, and where."""
+    record = _local_chain(Settings()).running()
+    if record is None:
+        console.print("no local chain is running")
+        raise typer.Exit(code=1)
+    console.print(f"running: pid {record.pid} at {record.rpc_url}, chain id {record.chain_id}")
+
+
+@app.command()
+def deploy(
+    rpc_url: Annotated[str | None, typer.Option(help="EVM JSON-RPC URL (default: local)")] = None,
+    network: Annotated[str | None, typer.Option(help="Record name: deployments/NAME.json")] = None,
+    redeploy: Annotated[bool, typer.Option(help="Deploy anew even if a record exists.")] = False,
+    admin: Annotated[str | None, typer.Option(help="Admin address (default: deployer).")] = None,
+) -> None:
+    """Deploy the ledger contracts, or reuse the recorded deployment."""
+    from partledger.chain.connect import connect
+    from partledger.chain.deployer import deploy as deploy_ledger
+    from partledger.runtime import deployer_account, start_chain
+
+    overrides = {k: v for k, v in {"rpc_url": rpc_url, "network": network}.items() if v}
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        url, chain = start_chain(settings)
+        try:
+            deployment = deploy_ledger(
+                connect(url),
+                deployer_account(settings),
+                settings.deployment_path(),
+                network=settings.network,
+                admin=admin,
+                redeploy=redeploy,
+            )
+        finally:
+            if chain is not None:
+                chain.release()
+    except PartLedgerError as exc:
+        raise _fail(exc) from exc
+    verb = "reused" if deployment.reused else "deployed"
+    table = Table(title=f"{verb} on {deployment.network} (chain id {deployment.chain_id})")
+    for column in ("contract", "address", "block", "tx"):
+        table.add_column(column)
+    for name, c in sorted(deployment.contracts.items()):
+        table.add_row(name, c.address, str(c.block), c.tx_hash)
+    console.print(table)
+    console.print(f"record: {settings.deployment_path()}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+) -> None:
+    """Run the HTTP service (starting the local chain and deploying when needed)."""
+    import uvicorn
+
+    from partledger.api.app import create_app
+    from partledger.runtime import bring_up
+
+    settings = Settings()
+    try:
+        runtime = bring_up(settings)
+    except PartLedgerError as exc:
+        raise _fail(exc) from exc
+    deployment = runtime.deployment
+    verb = "reusing" if deployment.reused else "deployed"
+    console.print(
+        f"ledger {verb} on chain {deployment.chain_id} ({len(deployment.contracts)} contracts); "
+        f"data in {settings.data_dir}"
+    )
+    try:
+        uvicorn.run(
+            create_app(runtime, close_runtime_on_shutdown=True),
+            host=host or settings.api_host,
+            port=port or settings.api_port,
+            log_level="info",
+        )
+    finally:
+        runtime.close()  # when uvicorn fails to start; shutdown closes it otherwise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
