@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The service on its embedded defaults: local anvil (state in .partledger/), SQLite, filesystem store.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+exec .venv/bin/partledger serve "$@"

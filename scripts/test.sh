@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole check: lint, format, types, then the test suite (arguments go to pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+.venv/bin/ruff check src tests scripts
+.venv/bin/ruff format --check src tests scripts
+.venv/bin/mypy
+exec .venv/bin/pytest "$@"
