@@ -77,7 +77,7 @@ def test_record_of_another_chain_is_refused(
 ) -> None:
     deploy(w3, dev_accounts[0], record_path, network="testnet")
     _edit_record(record_path, chainId=11155111)
-    with pytest.raises(DeploymentMismatch, match="chain id 11155111.*serves chain id 31337"):
+    with pytest.raises(DeploymentMismatch, match=r"chain id 11155111.*serves chain id 31337"):
         deploy(w3, dev_accounts[0], record_path, network="testnet")
 
 
@@ -96,7 +96,7 @@ def test_record_whose_code_was_replaced_is_refused(
     deployment = deploy(w3, dev_accounts[0], record_path, network="testnet")
     name, contract = sorted(deployment.contracts.items())[0]
     w3.provider.make_request("anvil_setCode", [contract.address, "0x6000"])  # type: ignore[arg-type]
-    with pytest.raises(DeploymentMismatch, match=f"not the {name}.*code hash differs"):
+    with pytest.raises(DeploymentMismatch, match=rf"not the {name}.*code hash differs"):
         deploy(w3, dev_accounts[0], record_path, network="testnet")
 
 
@@ -105,7 +105,7 @@ def test_record_built_from_other_artifacts_is_refused(
 ) -> None:
     deploy(w3, dev_accounts[0], record_path, network="testnet")
     _edit_record(record_path, artifactSha256="00" * 32)
-    with pytest.raises(DeploymentMismatch, match="other artifacts.*--redeploy"):
+    with pytest.raises(DeploymentMismatch, match=r"other artifacts.*--redeploy"):
         deploy(w3, dev_accounts[0], record_path, network="testnet")
 
 
