@@ -13,10 +13,18 @@ from partledger.crypto.errors import (
     ContainerFormatError,
     CryptoError,
     KeyMismatchError,
+    KeyNotFoundError,
+    KeystoreError,
+    KeystoreFormatError,
+    KeystorePermissionError,
+    KeyUnwrapError,
+    KeyWrapError,
     PlaintextHashMismatchError,
     SegmentAuthenticationError,
     TrailingDataError,
     TruncatedContainerError,
+    WrongPassphraseError,
+    WrongRecipientError,
 )
 from partledger.crypto.fileio import (
     ChunkReader,
@@ -27,12 +35,23 @@ from partledger.crypto.fileio import (
     encrypt_file,
     encrypting_reader,
 )
+from partledger.crypto.hpke_keys import HpkePrivateKey, HpkePublicKey, HpkeSuiteId
+from partledger.crypto.identity import Identity
+from partledger.crypto.key_provider import (
+    ChainedKeyProvider,
+    EnvKeyProvider,
+    KeyProvider,
+    KeystoreDirectory,
+)
+from partledger.crypto.keystore import load_keystore, save_keystore
+from partledger.crypto.keywrap import WrappedKey, unwrap_dek, wrap_dek, wrap_info
 from partledger.crypto.segments import SegmentDecryptor, SegmentEncryptor
 from partledger.crypto.stream import DecryptingStream, EncryptingStream
 
 __all__ = [
     "DEFAULT_SEGMENT_SIZE",
     "HEADER_SIZE",
+    "ChainedKeyProvider",
     "ChunkReader",
     "ContainerError",
     "ContainerFormatError",
@@ -42,13 +61,29 @@ __all__ = [
     "DecryptingStream",
     "EncryptingStream",
     "EncryptionResult",
+    "EnvKeyProvider",
+    "HpkePrivateKey",
+    "HpkePublicKey",
+    "HpkeSuiteId",
+    "Identity",
     "KeyMismatchError",
+    "KeyNotFoundError",
+    "KeyProvider",
+    "KeyUnwrapError",
+    "KeyWrapError",
+    "KeystoreDirectory",
+    "KeystoreError",
+    "KeystoreFormatError",
+    "KeystorePermissionError",
     "PlaintextHashMismatchError",
     "SegmentAuthenticationError",
     "SegmentDecryptor",
     "SegmentEncryptor",
     "TrailingDataError",
     "TruncatedContainerError",
+    "WrappedKey",
+    "WrongPassphraseError",
+    "WrongRecipientError",
     "atomic_write",
     "ciphertext_size",
     "decrypt_file",
@@ -56,4 +91,9 @@ __all__ = [
     "decrypting_reader",
     "encrypt_file",
     "encrypting_reader",
+    "load_keystore",
+    "save_keystore",
+    "unwrap_dek",
+    "wrap_dek",
+    "wrap_info",
 ]
