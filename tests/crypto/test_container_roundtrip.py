@@ -116,7 +116,9 @@ def test_encrypt_file_and_decrypt_file_round_trip(tmp_path: Path) -> None:
     source = tmp_path / "part.stl"
     source.write_bytes(os.urandom(2 * 1024 * 1024 + 3))
     result = encrypt_file(source, tmp_path / "part.plc", dek, segment_size=65536)
-    assert result.container_sha256 == hashlib.sha256((tmp_path / "part.plc").read_bytes()).hexdigest()
+    assert (
+        result.container_sha256 == hashlib.sha256((tmp_path / "part.plc").read_bytes()).hexdigest()
+    )
     digest = decrypt_file(
         tmp_path / "part.plc", tmp_path / "out.stl", dek, expected_sha256=result.plaintext_sha256
     )
