@@ -43,4 +43,9 @@ class CallStep:
     args: Callable[[PlanContext], Sequence[Any]] = field(default=_no_args)
 
 
-PLAN: tuple[ContractStep | CallStep, ...] = ()
+PLAN: tuple[ContractStep | CallStep, ...] = (
+    ContractStep("DesignRegistry", lambda ctx: (ctx.admin,)),
+    ContractStep("PrintLedger", lambda ctx: (ctx.admin, ctx.addresses["DesignRegistry"])),
+    # Set once; allowed to the registry's deployer or an admin. Recalls are forwarded to it.
+    CallStep("DesignRegistry", "setPrintLedger", lambda ctx: (ctx.addresses["PrintLedger"],)),
+)
