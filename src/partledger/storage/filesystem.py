@@ -51,19 +51,19 @@ class FilesystemBlobStore:
         try:
             with os.fdopen(fd, "wb") as out:
                 digest, size = _copy_hashing(stream, out, limit)
-                out.flush()
-                os.fsync(out.fileno())
+                with _write_errors():
+                    out.flush()
+                    os.fsync(out.fileno())
             sha256 = digest.hexdigest()
             final = self.path_of(sha256)
-            final.parent.mkdir(exist_ok=True)
-            os.chmod(temp, 0o400)
-            os.replace(temp, final)
-            fsync_directory(final.parent)
-        except BaseException as exc:
+            with _write_errors():
+                final.parent.mkdir(exist_ok=True)
+                os.chmod(temp, 0o400)
+                os.replace(temp, final)
+                fsync_directory(final.parent)
+        except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
-            if isinstance(exc, OSError) and not isinstance(exc, BlobWriteError):
-                raise BlobWriteError(exc.errno, f"writing blob failed: {exc}") from exc
             raise
         return BlobInfo(sha256, size)
 
@@ -150,5 +150,17 @@ def _copy_hashing(stream: BlobSource, out: BinaryIO, limit: int) -> tuple[hashli
         if size > limit:
             raise BlobTooLargeError(limit)
         digest.update(chunk)
-        out.write(chunk)
+        with _write_errors():
+            out.write(chunk)
     return digest, size
+
+
+@contextlib.contextmanager
+def _write_errors() -> Iterator[None]:
+    """Turn an ``OSError`` of the store's own writes into ``BlobWriteError``."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, BlobWriteError):
+            raise
+        raise BlobWriteError(exc.errno, f"writing blob failed: {exc.strerror or exc}") from exc
