@@ -1,0 +1,61 @@
+"""High-level clients, one per role: Oem, Hub, Certifier, Auditor, Admin."""
+
+from __future__ import annotations
+
+from partledger.sdk.admin import Admin, Role
+from partledger.sdk.auditor import Attestation, Auditor, Claim, Provenance, Verification
+from partledger.sdk.certifier import Certifier
+from partledger.sdk.hub import (
+    AnchoredBatch,
+    AttestedPrint,
+    Hub,
+    LicenceNotUsable,
+    LicenceView,
+    PrintInput,
+    SignedAttestation,
+    load_batch,
+    read_licence,
+    relay_attestation,
+)
+from partledger.sdk.journal import Intent, Journal, JournalError
+from partledger.sdk.ledger import Ledger
+from partledger.sdk.oem import (
+    DesignKeyUnavailable,
+    DesignMetadata,
+    IssuedLicence,
+    Oem,
+    RegisteredDesign,
+)
+from partledger.sdk.types import InvalidIdentifier, TxRef
+
+__all__ = [
+    "Admin",
+    "AnchoredBatch",
+    "Attestation",
+    "AttestedPrint",
+    "Auditor",
+    "Certifier",
+    "Claim",
+    "DesignKeyUnavailable",
+    "DesignMetadata",
+    "Hub",
+    "Intent",
+    "InvalidIdentifier",
+    "IssuedLicence",
+    "Journal",
+    "JournalError",
+    "Ledger",
+    "LicenceNotUsable",
+    "LicenceView",
+    "Oem",
+    "PrintInput",
+    "Provenance",
+    "RegisteredDesign",
+    "Role",
+    "SignedAttestation",
+    "TxRef",
+    "Verification",
+    "load_batch",
+    "read_licence",
+    "relay_attestation",
+]

@@ -1,0 +1,346 @@
+"""The print hub's client: identity and machines, licensed files, print attestations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from partledger.chain import ids
+from partledger.chain.eip712 import sign_attest_print
+from partledger.chain.ids import PrintRecord
+from partledger.chain.ledger_errors import UnknownLicence
+from partledger.chain.merkle import StandardMerkleTree
+from partledger.crypto import HpkePrivateKey, Identity, WrappedKey, unwrap_dek
+from partledger.errors import PartLedgerError
+from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
+from partledger.sdk.types import TxRef, hex32, to_bytes32
+from partledger.storage import BlobCorruptedError, get_bytes, put_bytes
+from partledger.storage.encrypted import retrieve_decrypted
+
+LICENCE_STATUS = ("None", "Active", "Suspended", "Revoked")
+DESIGN_STATUS = ("None", "Active", "Deprecated", "Recalled")
+MAX_BATCH = 100
+
+
+class LicenceNotUsable(PartLedgerError, PermissionError):
+    """The licence does not allow fetching the design now (the chain says why)."""
+
+
+@dataclass(frozen=True)
+class LicenceView:
+    """A licence as the chain sees it now."""
+
+    licence_id: str
+    design_id: str
+    hub: str
+    licence_index: int
+    max_prints: int
+    printed: int
+    valid_from: int
+    valid_until: int
+    status: str
+    required_standard: bytes
+    terms_hash: str
+    wrapped_key_hash: str
+    refund_on_invalidate: bool
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.max_prints - self.printed)
+
+
+@dataclass(frozen=True)
+class PrintInput:
+    """What the hub knows about one printed part."""
+
+    licence_id: str
+    serial_number: str
+    machine_id: str
+    material_lot: str
+    quality_report: bytes | None = None
+
+    def record(self, report_hash: bytes) -> PrintRecord:
+        return PrintRecord(
+            licence_id=to_bytes32(self.licence_id, "licence id"),
+            serial=ids.serial_hash(self.serial_number),
+            machine_id=to_bytes32(self.machine_id, "machine id"),
+            material_lot_hash=Web3.keccak(text=self.material_lot),
+            quality_report_hash=report_hash,
+        )
+
+
+@dataclass(frozen=True)
+class AttestedPrint:
+    """A print on the ledger."""
+
+    record: PrintRecord
+    serial_number: str
+    tx: TxRef
+
+
+@dataclass(frozen=True)
+class SignedAttestation:
+    """An EIP-712 ``AttestPrint`` signed by the hub, for any relayer to submit."""
+
+    record: PrintRecord
+    deadline: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class AnchoredBatch:
+    """A Merkle-anchored batch: its root, the tx, and every print's proof."""
+
+    root: str
+    records: tuple[PrintRecord, ...]
+    serial_numbers: tuple[str, ...]
+    batch_blob: str
+    tx: TxRef
+
+    def proof(self, serial_number: str) -> list[bytes]:
+        """The inclusion proof of one part."""
+        index = self.serial_numbers.index(serial_number)
+        return StandardMerkleTree.of_prints(self.records).proof(index)
+
+
+class Hub:
+    """Acts for one print hub identity on a ``Ledger``."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        identity: Identity,
+        *,
+        previous_keys: Sequence[HpkePrivateKey] = (),
+    ) -> None:
+        self.ledger = ledger
+        self.identity = identity
+        self.account: LocalAccount = Account.from_key(identity.eth_private_key)
+        self._keys = {k.public_key().fingerprint: k for k in (*previous_keys, identity.hpke_key)}
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def _tx(self, fn: str, *args: Any) -> TxRef:
+        sent = self.ledger.transact(self.account, PRINT_LEDGER, fn, *args)
+        return TxRef(sent.tx_hash, sent.block_number)
+
+    # -- identity and machines ---------------------------------------------------------
+    def register(self, name: str, locode: str) -> TxRef:
+        """Publish this hub: name, UN/LOCODE and HPKE public key (needs the hub role)."""
+        public = self.identity.hpke_public_key.to_bytes()
+        return self._tx("registerHub", name, ids.short_code(locode, 5), public)
+
+    def rotate_key(self, new_key: HpkePrivateKey) -> TxRef:
+        """Publish a new HPKE key; old keys stay usable for licences wrapped to them."""
+        tx = self._tx("rotateHubKey", new_key.public_key().to_bytes())
+        self._keys[new_key.public_key().fingerprint] = new_key
+        return tx
+
+    def register_machine(self, maker: str, model: str, serial_number: str) -> str:
+        """Register a machine; returns its id (hash of hub and maker/model/serial)."""
+        machine_hash = ids.machine_hash(maker, model, serial_number)
+        self._tx("registerMachine", machine_hash)
+        return hex32(ids.machine_id(self.address, machine_hash))
+
+    def retire_machine(self, machine_id: str) -> TxRef:
+        return self._tx("retireMachine", to_bytes32(machine_id, "machine id"))
+
+    # -- licences ------------------------------------------------------------------------
+    def licence(self, licence_id: str) -> LicenceView:
+        """One licence as the chain sees it now."""
+        return read_licence(self.ledger, licence_id)
+
+    def licences(self) -> list[LicenceView]:
+        """Every licence issued to this hub, with remaining prints."""
+        event = self.ledger.prints.events.LicenceIssued()
+        logs = event.get_logs(
+            from_block=self.ledger.deployment.start_block, argument_filters={"hub": self.address}
+        )
+        return [self.licence(hex32(log["args"]["licenceId"])) for log in logs]
+
+    def fetch_design(self, licence_id: str, destination: Path | BinaryIO) -> str:
+        """Download and decrypt a licensed design, verifying every hash against the chain.
+
+        Refused unless the licence is usable now. Returns the plaintext SHA-256.
+        """
+        licence = self.licence(licence_id)
+        if licence.hub != self.address:
+            raise LicenceNotUsable(f"licence {licence_id} belongs to hub {licence.hub}")
+        self._require_usable(licence)
+        design = self.ledger.view(REGISTRY, "design", to_bytes32(licence.design_id))
+        content_hash, container_hash = bytes(design[3]).hex(), bytes(design[4]).hex()
+        wrapped = WrappedKey.from_bytes(get_bytes(self.ledger.store, licence.wrapped_key_hash[2:]))
+        key = self._keys.get(wrapped.recipient, self.identity.hpke_key)
+        dek = unwrap_dek(
+            wrapped,
+            key,
+            design_id=to_bytes32(licence.design_id),
+            licence_id=to_bytes32(licence_id),
+        )
+        _verify_blob(self.ledger, container_hash)
+        return retrieve_decrypted(
+            self.ledger.store, container_hash, dek, destination,
+            expected_plaintext_sha256=content_hash,
+        )  # fmt: skip
+
+    def _require_usable(self, licence: LicenceView) -> None:
+        now = self.ledger.now()
+        problems = []
+        if licence.status != "Active":
+            problems.append(f"status is {licence.status}")
+        if now < licence.valid_from:
+            problems.append(f"not valid before {licence.valid_from} (now {now})")
+        if now > licence.valid_until:
+            problems.append(f"expired at {licence.valid_until} (now {now})")
+        if licence.remaining == 0:
+            problems.append(f"all {licence.max_prints} prints used")
+        if self.ledger.view(PRINT_LEDGER, "isDesignRecalled", to_bytes32(licence.design_id)):
+            problems.append("the design is recalled")
+        if problems:
+            raise LicenceNotUsable(f"licence {licence.licence_id}: " + "; ".join(problems))
+
+    # -- prints ----------------------------------------------------------------------------
+    def _report_hash(self, report: bytes | None) -> bytes:
+        if report is None:
+            return b"\x00" * 32
+        return to_bytes32(put_bytes(self.ledger.store, report).sha256)
+
+    def attest_print(self, part: PrintInput) -> AttestedPrint:
+        """Attest one print from the hub's own account (quality report stored as a blob)."""
+        record = part.record(self._report_hash(part.quality_report))
+        sent = self.ledger.transact(self.account, PRINT_LEDGER, "attestPrint", record.as_tuple())
+        return AttestedPrint(record, part.serial_number, TxRef(sent.tx_hash, sent.block_number))
+
+    def attest_prints(self, parts: Sequence[PrintInput]) -> list[AttestedPrint]:
+        """Attest many prints, ``MAX_BATCH`` per transaction, each batch all-or-nothing."""
+        out: list[AttestedPrint] = []
+        for start in range(0, len(parts), MAX_BATCH):
+            chunk = parts[start : start + MAX_BATCH]
+            records = [p.record(self._report_hash(p.quality_report)) for p in chunk]
+            sent = self.ledger.transact(
+                self.account, PRINT_LEDGER, "attestBatch", [r.as_tuple() for r in records]
+            )
+            tx = TxRef(sent.tx_hash, sent.block_number)
+            out += [
+                AttestedPrint(r, p.serial_number, tx) for r, p in zip(records, chunk, strict=True)
+            ]
+        return out
+
+    def sign_attestation(self, part: PrintInput, *, deadline: int) -> SignedAttestation:
+        """Sign a print for relayed submission (no transaction, no gas for the hub)."""
+        record = part.record(self._report_hash(part.quality_report))
+        nonce = self.ledger.view(PRINT_LEDGER, "nonces", self.address)
+        signature = sign_attest_print(
+            self.account, record, nonce, deadline,
+            self.ledger.w3.eth.chain_id, self.ledger.deployment.address(PRINT_LEDGER),
+        )  # fmt: skip
+        return SignedAttestation(record, deadline, signature)
+
+    def anchor_batch(self, parts: Sequence[PrintInput]) -> AnchoredBatch:
+        """Anchor many prints as one Merkle root; per-licence counts are debited on-chain.
+
+        The batch (every record, in order) is kept as a blob so any proof can be rebuilt.
+        """
+        records = tuple(p.record(self._report_hash(p.quality_report)) for p in parts)
+        tree = StandardMerkleTree.of_prints(records)
+        counts: dict[bytes, int] = {}
+        for record in records:
+            counts[record.licence_id] = counts.get(record.licence_id, 0) + 1
+        entries = []
+        for licence_id, count in counts.items():
+            view = self.licence(hex32(licence_id))
+            entries.append((to_bytes32(view.design_id), view.licence_index, count))
+        batch_doc = {
+            "kind": "partledger/merkle-batch/v1",
+            "root": hex32(tree.root),
+            "hub": self.address,
+            "prints": [
+                {"serialNumber": p.serial_number, "record": [hex32(v) for v in r.as_tuple()]}
+                for p, r in zip(parts, records, strict=True)
+            ],
+        }
+        blob = put_bytes(self.ledger.store, json.dumps(batch_doc, sort_keys=True).encode())
+        sent = self.ledger.transact(self.account, PRINT_LEDGER, "anchorBatch", tree.root, entries)
+        return AnchoredBatch(
+            root=hex32(tree.root),
+            records=records,
+            serial_numbers=tuple(p.serial_number for p in parts),
+            batch_blob=blob.sha256,
+            tx=TxRef(sent.tx_hash, sent.block_number),
+        )
+
+    def invalidate_print(self, record: PrintRecord, reason: bytes) -> TxRef:
+        """Invalidate a print (scrapped, failed QA); ``reason`` is hashed on-chain."""
+        if not reason:
+            raise ValueError("an invalidation needs a reason")
+        return self._tx("invalidatePrint", record.as_tuple(), Web3.keccak(reason))
+
+    def cancel_signatures(self) -> TxRef:
+        """Invalidate every outstanding signed attestation of this hub."""
+        return self._tx("cancelSignatures")
+
+
+def relay_attestation(ledger: Ledger, relayer: LocalAccount, signed: SignedAttestation) -> TxRef:
+    """Submit a hub-signed attestation from any funded account."""
+    sent = ledger.transact(
+        relayer, PRINT_LEDGER, "attestPrintBySig",
+        signed.record.as_tuple(), signed.deadline, signed.signature,
+    )  # fmt: skip
+    return TxRef(sent.tx_hash, sent.block_number)
+
+
+def load_batch(ledger: Ledger, batch_blob: str) -> AnchoredBatch:
+    """Rebuild an anchored batch (and its proofs) from its stored blob."""
+    doc = json.loads(get_bytes(ledger.store, batch_blob))
+    records = tuple(PrintRecord(*(to_bytes32(v) for v in p["record"])) for p in doc["prints"])
+    serials = tuple(p["serialNumber"] for p in doc["prints"])
+    return AnchoredBatch(doc["root"], records, serials, batch_blob, TxRef("", 0))
+
+
+def read_licence(ledger: Ledger, licence_id: str) -> LicenceView:
+    """A licence as the chain sees it now (``UnknownLicence`` if it does not exist)."""
+    lid = to_bytes32(licence_id, "licence id")
+    raw = ledger.view(PRINT_LEDGER, "licence", lid)
+    if raw[5] == 0:
+        raise UnknownLicence("UnknownLicence", {"licenceId": lid})
+    design = bytes(raw[0])
+    hub = ids.hub_of_licence(lid)
+    index = next(
+        i for i in range(ledger.view(PRINT_LEDGER, "licenceCount", design))
+        if ids.licence_id(design, hub, i) == lid
+    )  # fmt: skip
+    return LicenceView(
+        licence_id=hex32(lid),
+        design_id=hex32(design),
+        hub=hub,
+        licence_index=index,
+        max_prints=int(raw[1]),
+        printed=int(raw[2]),
+        valid_from=int(raw[3]),
+        valid_until=int(raw[4]),
+        status=LICENCE_STATUS[raw[5]],
+        required_standard=bytes(raw[8]),
+        terms_hash=hex32(raw[9]),
+        wrapped_key_hash=hex32(raw[10]),
+        refund_on_invalidate=bool(raw[6]),
+    )
+
+
+def _verify_blob(ledger: Ledger, blob_id: str) -> None:
+    """Re-hash a stored blob; ``BlobCorruptedError`` names it if it does not match."""
+    digest = hashlib.sha256()
+    with ledger.store.open(blob_id) as blob:
+        while chunk := blob.read(1 << 20):
+            digest.update(chunk)
+    if digest.hexdigest() != blob_id:
+        raise BlobCorruptedError(f"blob {blob_id} hashes to {digest.hexdigest()}")
