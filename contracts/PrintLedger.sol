@@ -38,16 +38,41 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         uint32 licenceCount;
     }
 
+    /// @dev Everything the print paths check and update, in one slot. `recallEpoch` is the value
+    /// of `_recallEpoch` when the design was last seen not recalled: while it still equals
+    /// `_recallEpoch` no design has been recalled since, so the design's slot need not be read.
+    struct LicenceState {
+        uint32 maxPrints;
+        uint32 printed;
+        uint40 validFrom;
+        uint40 validUntil;
+        LicenceStatus status;
+        bool refundOnInvalidate;
+        bool qualificationRequired;
+        uint32 recallEpoch;
+    }
+
+    /// @dev The rest of a licence: read on the print path only for `designId` (and the standard
+    /// when one is required).
+    struct LicenceInfo {
+        bytes32 designId;
+        bytes32 requiredStandard;
+        bytes32 termsHash;
+        bytes32 wrappedKeyHash;
+    }
+
     IDesignRegistry private immutable _registry;
 
     mapping(address account => Hub) private _hubs;
     mapping(bytes32 machineId => Machine) private _machines;
     mapping(bytes32 subject => mapping(bytes32 standard => Qualification)) private _qualifications;
     mapping(bytes32 designId => DesignState) private _designStates;
-    mapping(bytes32 licenceId => Licence) private _licences;
+    mapping(bytes32 licenceId => LicenceState) private _licenceStates;
+    mapping(bytes32 licenceId => LicenceInfo) private _licenceInfos;
     mapping(bytes32 printId => bytes32 commitment) private _prints;
     mapping(bytes32 printId => bytes32 reasonHash) private _invalidations;
     mapping(bytes32 root => Anchor) private _anchors;
+    uint32 private _recallEpoch;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE
     /// @param registry the design registry (ownership and status of designs)
@@ -186,20 +211,25 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         }
         uint32 index = _designStates[designId].licenceCount++;
         licenceId = computeLicenceId(designId, terms.hub, index);
-        Licence storage l = _licences[licenceId];
-        if (l.status != LicenceStatus.None) revert LicenceIdTaken(licenceId);
-        l.designId = designId;
-        l.maxPrints = terms.maxPrints;
-        l.validFrom = terms.validFrom;
-        l.validUntil = terms.validUntil;
-        l.status = LicenceStatus.Active;
-        l.refundOnInvalidate = terms.refundOnInvalidate;
-        if (terms.requiredStandard != bytes32(0)) {
-            l.qualificationRequired = true;
-            l.requiredStandard = terms.requiredStandard;
+        if (_licenceStates[licenceId].status != LicenceStatus.None) {
+            revert LicenceIdTaken(licenceId);
         }
-        l.termsHash = terms.termsHash;
-        l.wrappedKeyHash = terms.wrappedKeyHash;
+        _licenceStates[licenceId] = LicenceState({
+            maxPrints: terms.maxPrints,
+            printed: 0,
+            validFrom: terms.validFrom,
+            validUntil: terms.validUntil,
+            status: LicenceStatus.Active,
+            refundOnInvalidate: terms.refundOnInvalidate,
+            qualificationRequired: terms.requiredStandard != bytes32(0),
+            recallEpoch: _designStates[designId].recalled ? type(uint32).max : _recallEpoch
+        });
+        _licenceInfos[licenceId] = LicenceInfo({
+            designId: designId,
+            requiredStandard: terms.requiredStandard,
+            termsHash: terms.termsHash,
+            wrappedKeyHash: terms.wrappedKeyHash
+        });
         emit LicenceIssued(licenceId, designId, terms.hub, index, terms);
     }
 
@@ -210,7 +240,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         uint40 newValidUntil,
         bytes32 newTermsHash
     ) external whenNotPaused {
-        Licence storage l = _ownedLicence(licenceId);
+        (LicenceState storage l, bytes32 designId) = _ownedLicence(licenceId);
         if (l.status == LicenceStatus.Revoked) revert LicenceAlreadyRevoked(licenceId);
         if (newValidUntil < l.validUntil) {
             revert LicenceShortened(licenceId, l.validUntil, newValidUntil);
@@ -219,34 +249,34 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         if (newMax > type(uint32).max) revert PrintCountOverflow(licenceId);
         l.maxPrints = uint32(newMax);
         l.validUntil = newValidUntil;
-        l.termsHash = newTermsHash;
+        _licenceInfos[licenceId].termsHash = newTermsHash;
         emit LicenceAmended(
-            licenceId, l.designId, _hubOf(licenceId), uint32(newMax), newValidUntil, newTermsHash
+            licenceId, designId, _hubOf(licenceId), uint32(newMax), newValidUntil, newTermsHash
         );
     }
 
     /// @inheritdoc IPrintLedger
     function suspendLicence(bytes32 licenceId, bytes32 reasonHash) external whenNotPaused {
-        Licence storage l = _ownedLicence(licenceId);
+        (LicenceState storage l, bytes32 designId) = _ownedLicence(licenceId);
         if (l.status != LicenceStatus.Active) revert LicenceNotActive(licenceId, l.status);
         l.status = LicenceStatus.Suspended;
-        emit LicenceSuspended(licenceId, l.designId, _hubOf(licenceId), reasonHash);
+        emit LicenceSuspended(licenceId, designId, _hubOf(licenceId), reasonHash);
     }
 
     /// @inheritdoc IPrintLedger
     function resumeLicence(bytes32 licenceId) external whenNotPaused {
-        Licence storage l = _ownedLicence(licenceId);
+        (LicenceState storage l, bytes32 designId) = _ownedLicence(licenceId);
         if (l.status != LicenceStatus.Suspended) revert LicenceNotSuspended(licenceId, l.status);
         l.status = LicenceStatus.Active;
-        emit LicenceResumed(licenceId, l.designId, _hubOf(licenceId));
+        emit LicenceResumed(licenceId, designId, _hubOf(licenceId));
     }
 
     /// @inheritdoc IPrintLedger
     function revokeLicence(bytes32 licenceId, bytes32 reasonHash) external whenNotPaused {
-        Licence storage l = _ownedLicence(licenceId);
+        (LicenceState storage l, bytes32 designId) = _ownedLicence(licenceId);
         if (l.status == LicenceStatus.Revoked) revert LicenceAlreadyRevoked(licenceId);
         l.status = LicenceStatus.Revoked;
-        emit LicenceRevoked(licenceId, l.designId, _hubOf(licenceId), reasonHash);
+        emit LicenceRevoked(licenceId, designId, _hubOf(licenceId), reasonHash);
     }
 
     // ---------------------------------------------------------------- prints
@@ -293,18 +323,20 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         bytes32[] memory licenceIds = new bytes32[](n);
         uint256[] memory counts = new uint256[](n);
         uint256 total;
+        uint32 epoch = _recallEpoch;
         for (uint256 i; i < n; ++i) {
             AnchorEntry calldata e = entries[i];
             bytes32 licenceId = computeLicenceId(e.designId, msg.sender, e.licenceIndex);
             uint32 count = e.count;
             if (count == 0) revert ZeroCount(licenceId);
-            Licence storage l = _licences[licenceId];
-            _requireUsable(l, licenceId, count);
-            if (l.qualificationRequired) {
-                revert LicenceRequiresQualifiedMachine(licenceId, l.requiredStandard);
+            LicenceState memory s = _licenceStates[licenceId];
+            _requireUsable(s, licenceId, count);
+            if (s.qualificationRequired) {
+                revert LicenceRequiresQualifiedMachine(
+                    licenceId, _licenceInfos[licenceId].requiredStandard
+                );
             }
-            if (_designStates[e.designId].recalled) revert DesignUnderRecall(e.designId);
-            l.printed += count;
+            _debit(licenceId, s, e.designId, count, epoch);
             licenceIds[i] = licenceId;
             counts[i] = count;
             total += count;
@@ -319,9 +351,9 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     function invalidatePrint(Print calldata print, bytes32 reasonHash) external whenNotPaused {
         if (reasonHash == bytes32(0)) revert ZeroReasonHash();
         bytes32 licenceId = print.licenceId;
-        Licence storage l = _licences[licenceId];
+        LicenceState storage l = _licenceStates[licenceId];
         if (l.status == LicenceStatus.None) revert UnknownLicence(licenceId);
-        bytes32 designId = l.designId;
+        bytes32 designId = _licenceInfos[licenceId].designId;
         if (msg.sender != _hubOf(licenceId) && msg.sender != _registry.ownerOf(designId)) {
             revert NotPrintAuthority(licenceId, msg.sender);
         }
@@ -350,6 +382,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     function recordDesignRecall(bytes32 designId) external {
         if (msg.sender != address(_registry)) revert NotRegistry(msg.sender);
         _designStates[designId].recalled = true;
+        ++_recallEpoch;
         emit DesignRecallRecorded(designId);
     }
 
@@ -400,7 +433,21 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
 
     /// @inheritdoc IPrintLedger
     function licence(bytes32 licenceId) external view returns (Licence memory) {
-        return _licences[licenceId];
+        LicenceState storage s = _licenceStates[licenceId];
+        LicenceInfo storage info = _licenceInfos[licenceId];
+        return Licence({
+            designId: info.designId,
+            maxPrints: s.maxPrints,
+            printed: s.printed,
+            validFrom: s.validFrom,
+            validUntil: s.validUntil,
+            status: s.status,
+            refundOnInvalidate: s.refundOnInvalidate,
+            qualificationRequired: s.qualificationRequired,
+            requiredStandard: info.requiredStandard,
+            termsHash: info.termsHash,
+            wrappedKeyHash: info.wrappedKeyHash
+        });
     }
 
     /// @inheritdoc IPrintLedger
@@ -505,17 +552,24 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     /// @dev Checks every rule and records one print attested by `hub_` (caller or signer).
     function _attest(Print calldata print, address hub_) private returns (bytes32 printId) {
         bytes32 licenceId = print.licenceId;
-        Licence storage l = _licences[licenceId];
+        LicenceState memory s = _licenceStates[licenceId];
         if (_hubOf(licenceId) != hub_) {
-            if (l.status == LicenceStatus.None) revert UnknownLicence(licenceId);
+            if (s.status == LicenceStatus.None) revert UnknownLicence(licenceId);
             revert NotLicensedHub(licenceId, hub_);
         }
-        _requireUsable(l, licenceId, 1);
+        _requireUsable(s, licenceId, 1);
         _checkRole(HUB_ROLE, hub_);
-        bytes32 designId = l.designId;
-        if (_designStates[designId].recalled) revert DesignUnderRecall(designId);
+        LicenceInfo storage info = _licenceInfos[licenceId];
+        bytes32 designId = info.designId;
+        _debit(licenceId, s, designId, 1, _recallEpoch);
+        _requireMachine(
+            print.machineId, hub_, s.qualificationRequired ? info.requiredStandard : bytes32(0)
+        );
+        printId = _recordPrint(print, designId);
+    }
 
-        bytes32 machineId = print.machineId;
+    /// @dev Reverts unless the machine is the hub's, not retired, and holds `standard` (if set).
+    function _requireMachine(bytes32 machineId, address hub_, bytes32 standard) private view {
         Machine storage m = _machines[machineId];
         address machineHub = m.hub;
         if (machineHub != hub_) {
@@ -523,30 +577,32 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
             revert MachineNotOfHub(machineId, hub_, machineHub);
         }
         if (m.retired) revert MachineIsRetired(machineId);
-        if (l.qualificationRequired) {
-            bytes32 standard = l.requiredStandard;
-            if (!_isQualified(machineId, standard, block.timestamp)) {
-                revert MachineNotQualified(machineId, standard, block.timestamp);
-            }
+        if (standard != bytes32(0) && !_isQualified(machineId, standard, block.timestamp)) {
+            revert MachineNotQualified(machineId, standard, block.timestamp);
         }
+    }
 
+    /// @dev Stores the print's commitment under (design, serial), once, and emits the event.
+    function _recordPrint(Print calldata print, bytes32 designId) private returns (bytes32 printId) {
         bytes32 serial = print.serial;
         printId = computePrintId(designId, serial);
         if (_prints[printId] != bytes32(0)) revert SerialAlreadyUsed(designId, serial);
         _prints[printId] = hashPrint(print);
-        l.printed += 1;
         emit PrintAttested(
-            licenceId,
+            print.licenceId,
             designId,
             serial,
-            machineId,
+            print.machineId,
             print.materialLotHash,
             print.qualityReportHash
         );
     }
 
     /// @dev Reverts unless the licence is active, in its window and has `count` prints left.
-    function _requireUsable(Licence storage l, bytes32 licenceId, uint256 count) private view {
+    function _requireUsable(LicenceState memory l, bytes32 licenceId, uint256 count)
+        private
+        view
+    {
         LicenceStatus status = l.status;
         if (status != LicenceStatus.Active) {
             if (status == LicenceStatus.None) revert UnknownLicence(licenceId);
@@ -562,6 +618,23 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         if (printed + count > l.maxPrints) {
             revert LicenceExhausted(licenceId, l.maxPrints, printed, count);
         }
+    }
+
+    /// @dev Adds `count` prints to the licence after checking the design is not recalled (its slot
+    /// is read only if a recall happened since the licence last checked).
+    function _debit(
+        bytes32 licenceId,
+        LicenceState memory s,
+        bytes32 designId,
+        uint32 count,
+        uint32 epoch
+    ) private {
+        LicenceState storage st = _licenceStates[licenceId];
+        if (s.recallEpoch != epoch) {
+            if (_designStates[designId].recalled) revert DesignUnderRecall(designId);
+            st.recallEpoch = epoch;
+        }
+        st.printed = s.printed + count;
     }
 
     function _isQualified(bytes32 subject, bytes32 standard, uint256 at)
@@ -595,10 +668,15 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         );
     }
 
-    function _ownedLicence(bytes32 licenceId) private view returns (Licence storage l) {
-        l = _licences[licenceId];
+    function _ownedLicence(bytes32 licenceId)
+        private
+        view
+        returns (LicenceState storage l, bytes32 designId)
+    {
+        l = _licenceStates[licenceId];
         if (l.status == LicenceStatus.None) revert UnknownLicence(licenceId);
-        _requireOem(l.designId, _registry.ownerOf(l.designId));
+        designId = _licenceInfos[licenceId].designId;
+        _requireOem(designId, _registry.ownerOf(designId));
     }
 
     function _requireOem(bytes32 designId, address owner) private view {

@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 
 # --import-mode=importlib: make this folder's helper module importable by its test modules.
 sys.path.insert(0, str(Path(__file__).parent))
-from ledger_helpers import Chain, RevertDecoder, b32  # noqa: E402
+from ledger_helpers import Chain, RevertDecoder, b32
 from web3 import Web3
 from web3.contract import Contract
 
@@ -78,7 +78,9 @@ class World:
         self.chain.send(self.oem, self.ledger, "issueLicence", terms)
         return ids.licence_id(design, terms[1], index)
 
-    def register_design(self, oem: LocalAccount, content: bytes, revises: bytes = b"\0" * 32) -> bytes:
+    def register_design(
+        self, oem: LocalAccount, content: bytes, revises: bytes = b"\0" * 32
+    ) -> bytes:
         """Commit, then reveal a design; returns its id."""
         salt = b32("salt" + content.hex())
         commitment = ids.design_commitment(oem.address, content, salt)
