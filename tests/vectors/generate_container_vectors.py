@@ -1,6 +1,6 @@
 """Regenerate ``container-v1.json`` (run from the repo root; output is deterministic).
 
-    .venv/bin/python tests/vectors/generate_container_vectors.py
+.venv/bin/python tests/vectors/generate_container_vectors.py
 """
 
 from __future__ import annotations
