@@ -188,17 +188,21 @@ class DecryptingStream(Iterator[bytes]):
             current = following
 
     def _open(self, segments: Iterator[tuple[int, bytes, bool]]) -> Iterator[tuple[bytes, bool]]:
+        # Authenticate and hash in the same stage; the final segment is released
+        # only after the plaintext hash has been checked.
         for index, ciphertext, last in segments:
-            yield self._decryptor.open(index, ciphertext, last), last
+            plaintext = self._decryptor.open(index, ciphertext, last)
+            self._plain.update(plaintext)
+            if last:
+                self._check_hash()
+            yield plaintext, last
 
     def __next__(self) -> bytes:
         if self._done:
             raise StopIteration
         plaintext, last = next(self._chunks)
-        self._plain.update(plaintext)
         if last:
             self._done = True
-            self._check_hash()
             self.close()
         return plaintext
 
@@ -222,5 +226,7 @@ class DecryptingStream(Iterator[bytes]):
 
     @property
     def plaintext_size(self) -> int:
-        """Plaintext bytes yielded so far."""
+        """Plaintext length in bytes (after exhaustion)."""
+        if not self._done:
+            raise RuntimeError("the size is available once the stream is exhausted")
         return self._plain.size

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -138,21 +140,46 @@ def _is_blob_id(name: str) -> bool:
 
 
 def _copy_hashing(stream: BlobSource, out: BinaryIO, limit: int) -> tuple[hashlib._Hash, int]:
-    digest = hashlib.sha256()
-    size = 0
+    """Write ``stream`` to ``out`` while a helper thread hashes it (both release the GIL)."""
     chunks: Iterator[bytes]
     if hasattr(stream, "read"):
         chunks = iter(lambda: stream.read(_READ_CHUNK), b"")
     else:
         chunks = iter(stream)
-    for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise BlobTooLargeError(limit)
-        digest.update(chunk)
-        with _write_errors():
-            out.write(chunk)
-    return digest, size
+    hasher = _Hasher()
+    size = 0
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise BlobTooLargeError(limit)
+            hasher.feed(chunk)
+            with _write_errors():
+                out.write(chunk)
+    finally:
+        hasher.finish()
+    return hasher.digest, size
+
+
+class _Hasher:
+    """SHA-256 computed in a worker thread behind a small bounded queue."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._thread = threading.Thread(target=self._run, name="pl-blob-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self.digest.update(chunk)
+
+    def feed(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def finish(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
 
 
 @contextlib.contextmanager
