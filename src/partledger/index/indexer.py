@@ -1,0 +1,328 @@
+"""The indexer: follow the ledger contracts from their deployment block into SQL.
+
+``Indexer.sync_once()`` checks the stored head against the chain (rolling back a
+reorg to the common ancestor), then ingests every block up to the chain head in
+adaptive ranges; ``Indexer.run(stop_event)`` repeats that until told to stop,
+riding out an unreachable node. Blocks deeper than ``confirmations`` below the head
+are final, the others tentative (``safe_block`` in the checkpoint tells which).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+
+from partledger.index.db import open_database
+from partledger.index.decode import LogDecoder
+from partledger.index.errors import IndexerError, IndexMismatch, ReorgTooDeep, RpcUnavailable
+from partledger.index.fetch import AdaptiveSpan, FetchedRange, fetch_ranges, prefetch
+from partledger.index.rpc import JsonRpc
+from partledger.index.store import Store, SyncState
+
+if TYPE_CHECKING:
+    from partledger.chain.deployer import Deployment
+
+log = logging.getLogger(__name__)
+
+ABI = Sequence[Mapping[str, Any]]
+
+
+def ledger_abis(names: Sequence[str]) -> list[list[dict[str, Any]]]:
+    """The ABIs of the named contracts from the shipped artifacts."""
+    from partledger.chain.artifacts import load_artifact
+
+    return [load_artifact(name).abi for name in names]
+
+
+@dataclass(frozen=True)
+class IndexerConfig:
+    """Where to read, where to write, and how."""
+
+    rpc_url: str
+    database_url: str | URL | Path
+    contracts: Mapping[str, str]
+    """Contract name → address of every followed contract."""
+    start_block: int
+    abis: Sequence[ABI] | None = None
+    """Event ABIs; default: the artifacts named in ``contracts``."""
+    confirmations: int = 0
+    reorg_window: int = 128
+    """How many recent block hashes are kept to find a common ancestor."""
+    initial_span: int = 2_000
+    max_span: int = 100_000
+    target_logs: int = 10_000
+    prefetch: bool = True
+    poll_interval: float = 1.0
+    rpc_timeout: float = 30.0
+
+    @classmethod
+    def from_deployment(
+        cls,
+        deployment: Deployment,
+        rpc_url: str,
+        database_url: str | URL | Path,
+        **options: Any,
+    ) -> IndexerConfig:
+        """Follow every contract of a deployment record from its first block."""
+        contracts = {name: c.address for name, c in deployment.contracts.items()}
+        return cls(rpc_url, database_url, contracts, deployment.start_block, **options)
+
+
+@dataclass(frozen=True)
+class Reorg:
+    """A reorganisation found and rolled back by one sync."""
+
+    stored_head: int
+    ancestor: int
+    removed: Mapping[str, int]
+
+    @property
+    def depth(self) -> int:
+        return self.stored_head - self.ancestor
+
+
+@dataclass
+class SyncReport:
+    """What one ``sync_once`` did."""
+
+    chain_head: int = 0
+    safe_block: int = 0
+    first_block: int | None = None
+    last_block: int = 0
+    ranges: int = 0
+    logs: int = 0
+    rows: int = 0
+    reorg: Reorg | None = None
+    interrupted: bool = False
+    timings: dict[str, float] = field(
+        default_factory=lambda: {"fetch": 0.0, "decode": 0.0, "insert": 0.0}
+    )
+
+
+class Indexer:
+    """Mirror every ledger event into the index database."""
+
+    def __init__(self, config: IndexerConfig, *, engine: Engine | None = None) -> None:
+        self.config = config
+        self.addresses = tuple(sorted(a.lower() for a in config.contracts.values()))
+        abis = config.abis if config.abis is not None else ledger_abis(list(config.contracts))
+        self.decoder = LogDecoder(abis)
+        self.rpc = JsonRpc(config.rpc_url, timeout=config.rpc_timeout)
+        self.engine = engine if engine is not None else open_database(config.database_url)
+        self.store = Store(self.engine.dialect.name)
+        self.span = AdaptiveSpan(
+            span=config.initial_span, max_span=config.max_span, target_logs=config.target_logs
+        )
+        self._chain_id: int | None = None
+
+    def close(self) -> None:
+        self.rpc.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Indexer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- state ---------------------------------------------------------------------------
+    def state(self) -> SyncState | None:
+        """The checkpoint as stored (``None`` before the first sync)."""
+        with self.engine.connect() as conn:
+            return self.store.load_state(conn)
+
+    def _ensure_state(self) -> SyncState:
+        if self._chain_id is None:
+            self._chain_id = self.rpc.chain_id()
+        with self.engine.begin() as conn:
+            state = self.store.load_state(conn)
+            if state is None:
+                state = SyncState(
+                    chain_id=self._chain_id,
+                    contracts=self.addresses,
+                    start_block=self.config.start_block,
+                    last_block=self.config.start_block - 1,
+                    last_hash=None,
+                    chain_head=0,
+                    safe_block=-1,
+                    confirmations=self.config.confirmations,
+                    reorgs=0,
+                    updated_at=0,
+                )
+                self.store.init_state(conn, state)
+                return state
+        if state.chain_id != self._chain_id:
+            raise IndexMismatch(
+                f"the index holds chain id {state.chain_id}, the node serves {self._chain_id}"
+            )
+        if state.contracts != self.addresses or state.start_block != self.config.start_block:
+            raise IndexMismatch(
+                f"the index follows {list(state.contracts)} from block {state.start_block}, "
+                f"not {list(self.addresses)} from block {self.config.start_block}; "
+                "use a fresh database"
+            )
+        return state
+
+    # -- reorgs --------------------------------------------------------------------------
+    def _check_reorg(self, state: SyncState, head: int) -> tuple[SyncState, Reorg | None]:
+        if state.last_hash is None or state.last_block < state.start_block:
+            return state, None
+        if head >= state.last_block:
+            chain = self.rpc.headers([state.last_block]).get(state.last_block)
+            if chain is not None and chain.hash == state.last_hash:
+                return state, None
+        with self.engine.connect() as conn:
+            stored = self.store.stored_headers(conn, min(state.last_block, head))
+        ancestor: int | None = None
+        if stored:
+            chain_headers = self.rpc.headers([n for n, _ in stored])
+            for number, stored_hash in stored:
+                found = chain_headers.get(number)
+                if found is not None and found.hash == stored_hash:
+                    ancestor = number
+                    break
+        if ancestor is None:
+            lowest = stored[-1][0] if stored else state.last_block
+            if lowest > state.start_block and state.last_block >= state.start_block:
+                raise ReorgTooDeep(
+                    f"the chain no longer holds any of the {len(stored)} block hashes the index "
+                    f"kept (blocks {lowest}..{state.last_block}); rebuild the index or raise "
+                    "reorg_window"
+                )
+            ancestor = state.start_block - 1
+        with self.engine.begin() as conn:
+            removed = self.store.rollback_above(conn, ancestor)
+            kept = dict(self.store.stored_headers(conn, ancestor))
+            new_state = replace(
+                state,
+                last_block=ancestor,
+                last_hash=kept.get(ancestor),
+                safe_block=min(state.safe_block, ancestor),
+                reorgs=state.reorgs + 1,
+            )
+            self.store.save_state(conn, new_state)
+        reorg = Reorg(stored_head=state.last_block, ancestor=ancestor, removed=removed)
+        log.warning("reorg: rolled back blocks %d..%d", ancestor + 1, state.last_block)
+        return new_state, reorg
+
+    # -- ingest --------------------------------------------------------------------------
+    def _ranges(self, first: int, last: int, head: int) -> Iterator[FetchedRange]:
+        header_from = head - self.config.reorg_window + 1
+        addresses = list(self.addresses)
+        if not self.config.prefetch:
+            yield from fetch_ranges(self.rpc, addresses, first, last, self.span, header_from)
+            return
+        url, timeout = self.config.rpc_url, self.config.rpc_timeout
+
+        def make(stop: threading.Event) -> Iterator[FetchedRange]:
+            rpc = JsonRpc(url, timeout=timeout)
+            try:
+                yield from fetch_ranges(rpc, addresses, first, last, self.span, header_from, stop)
+            finally:
+                rpc.close()
+
+        yield from prefetch(make)
+
+    def sync_once(
+        self, *, max_blocks: int | None = None, stop: threading.Event | None = None
+    ) -> SyncReport:
+        """Check for a reorg, then ingest up to the chain head (or ``max_blocks`` blocks)."""
+        report = SyncReport()
+        state = self._ensure_state()
+        head = self.rpc.block_number()
+        report.chain_head = head
+        state, report.reorg = self._check_reorg(state, head)
+        safe = head - self.config.confirmations
+        report.safe_block = safe
+        last = head if max_blocks is None else min(head, state.last_block + max_blocks)
+        report.last_block = state.last_block
+        if last <= state.last_block:
+            self._save_head(state, head, safe)
+            return report
+        report.first_block = state.last_block + 1
+        timings = report.timings
+        t_fetch = time.perf_counter()
+        for fetched in self._ranges(state.last_block + 1, last, head):
+            t0 = time.perf_counter()
+            timings["fetch"] += t0 - t_fetch
+            if not self._consistent(fetched):
+                report.interrupted = True  # a reorg happened while fetching: next sync sees it
+                break
+            rows = self.decoder.decode(
+                fetched.logs, {n: h.timestamp for n, h in fetched.headers.items()}
+            )
+            t1 = time.perf_counter()
+            timings["decode"] += t1 - t0
+            with self.engine.begin() as conn:
+                report.rows += self.store.insert_rows(conn, rows)
+                self.store.save_headers(conn, fetched.headers.values())
+                self.store.prune_headers(
+                    conn, below=head - self.config.reorg_window + 1, keep=fetched.last
+                )
+                state = replace(
+                    state,
+                    last_block=fetched.last,
+                    last_hash=fetched.headers[fetched.last].hash,
+                    chain_head=head,
+                    safe_block=safe,
+                    confirmations=self.config.confirmations,
+                )
+                self.store.save_state(conn, state)
+            t_fetch = time.perf_counter()
+            timings["insert"] += t_fetch - t1
+            report.ranges += 1
+            report.logs += len(fetched.logs)
+            report.last_block = fetched.last
+            if stop is not None and stop.is_set():
+                report.interrupted = True
+                break
+        return report
+
+    @staticmethod
+    def _consistent(fetched: FetchedRange) -> bool:
+        if fetched.last not in fetched.headers:
+            return False
+        for entry in fetched.logs:
+            header = fetched.headers.get(int(entry["blockNumber"], 16))
+            if header is not None and header.hash != bytes.fromhex(entry["blockHash"][2:]):
+                return False
+        return True
+
+    def _save_head(self, state: SyncState, head: int, safe: int) -> None:
+        if state.chain_head == head and state.safe_block == safe:
+            return
+        with self.engine.begin() as conn:
+            self.store.save_state(conn, replace(state, chain_head=head, safe_block=safe))
+
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        on_sync: Any = None,
+        max_backoff: float = 30.0,
+    ) -> None:
+        """Sync until ``stop`` is set; an unreachable node is retried with backoff."""
+        backoff = self.config.poll_interval
+        while not stop.is_set():
+            try:
+                report = self.sync_once(stop=stop)
+            except RpcUnavailable as exc:
+                log.warning("indexer: node unavailable (%s); retrying in %.1fs", exc, backoff)
+                stop.wait(backoff)
+                backoff = min(max_backoff, backoff * 2)
+                continue
+            except IndexerError:
+                raise
+            backoff = self.config.poll_interval
+            if on_sync is not None:
+                on_sync(report)
+            if report.first_block is None and not report.interrupted:
+                stop.wait(self.config.poll_interval)

@@ -1,0 +1,312 @@
+"""The index's tables (SQLAlchemy Core).
+
+Every event table is append-only and keyed by the log's chain position
+``(block_number, log_index)``: re-ingesting a range inserts nothing new
+(``ON CONFLICT DO NOTHING``) and rolling back a reorg deletes the rows above the
+common ancestor. Current state (a licence's status, a design's owner) is derived
+from the events by the queries in ``partledger.index.queries``.
+
+Hashes and ids are stored as raw bytes (``bytes32`` → 32 bytes, ``address`` → 20
+bytes); ``block_time`` is the block's Unix timestamp.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+H32 = LargeBinary(32)
+ADDR = LargeBinary(20)
+
+
+def _position() -> list[Column[object]]:
+    """The columns every event row carries: where on chain the log is."""
+    return [
+        Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+        Column("log_index", Integer, primary_key=True, autoincrement=False),
+        Column("block_hash", H32, nullable=False),
+        Column("block_time", BigInteger, nullable=False),
+        Column("tx_hash", H32, nullable=False),
+        Column("contract", ADDR, nullable=False),
+    ]
+
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("contracts", Text, nullable=False),
+    Column("start_block", BigInteger, nullable=False),
+    # last block whose logs are all stored (start_block - 1 before the first range)
+    Column("last_block", BigInteger, nullable=False),
+    Column("last_hash", H32, nullable=True),
+    # chain head seen at the last sync, and the highest final block (head - confirmations)
+    Column("chain_head", BigInteger, nullable=False),
+    Column("safe_block", BigInteger, nullable=False),
+    Column("confirmations", Integer, nullable=False),
+    Column("reorgs", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", H32, nullable=False),
+    Column("parent_hash", H32, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+)
+
+design_commitments = Table(
+    "design_commitments",
+    metadata,
+    *_position(),
+    Column("committer", ADDR, nullable=False),
+    Column("commitment", H32, nullable=False),
+    Index("ix_design_commitments_committer", "committer"),
+)
+
+designs = Table(
+    "designs",
+    metadata,
+    *_position(),
+    Column("design_id", H32, nullable=False),
+    Column("registrant", ADDR, nullable=False),
+    Column("content_hash", H32, nullable=False),
+    Column("container_hash", H32, nullable=False),
+    Column("metadata_hash", H32, nullable=False),
+    Column("revises", H32, nullable=True),
+    Index("ix_designs_design_id", "design_id"),
+    Index("ix_designs_registrant", "registrant"),
+    Index("ix_designs_content_hash", "content_hash"),
+    Index("ix_designs_revises", "revises"),
+)
+
+design_events = Table(
+    "design_events",
+    metadata,
+    *_position(),
+    Column("design_id", H32, nullable=False),
+    # deprecated | recalled | transfer_started | transferred | recall_recorded
+    Column("kind", String(24), nullable=False),
+    Column("account", ADDR, nullable=True),
+    Column("new_owner", ADDR, nullable=True),
+    Column("reason_hash", H32, nullable=True),
+    Index("ix_design_events_design_id", "design_id", "block_number"),
+    Index("ix_design_events_new_owner", "new_owner"),
+)
+
+hub_events = Table(
+    "hub_events",
+    metadata,
+    *_position(),
+    Column("hub", ADDR, nullable=False),
+    # registered | details_updated | key_rotated
+    Column("kind", String(24), nullable=False),
+    Column("name", Text, nullable=True),
+    Column("locode", LargeBinary(5), nullable=True),
+    Column("key_version", BigInteger, nullable=True),
+    Column("hpke_public_key", LargeBinary, nullable=True),
+    Index("ix_hub_events_hub", "hub", "block_number"),
+)
+
+machine_events = Table(
+    "machine_events",
+    metadata,
+    *_position(),
+    Column("machine_id", H32, nullable=False),
+    Column("hub", ADDR, nullable=False),
+    # registered | retired
+    Column("kind", String(24), nullable=False),
+    Column("machine_hash", H32, nullable=True),
+    Index("ix_machine_events_machine_id", "machine_id"),
+    Index("ix_machine_events_hub", "hub"),
+)
+
+qualification_events = Table(
+    "qualification_events",
+    metadata,
+    *_position(),
+    Column("subject", H32, nullable=False),
+    Column("standard", H32, nullable=False),
+    # recorded | revoked
+    Column("kind", String(24), nullable=False),
+    Column("certifier", ADDR, nullable=False),
+    Column("certificate_hash", H32, nullable=True),
+    Column("valid_from", BigInteger, nullable=True),
+    Column("valid_until", BigInteger, nullable=True),
+    Column("reason_hash", H32, nullable=True),
+    Index("ix_qualification_events_subject", "subject", "standard"),
+)
+
+licences = Table(
+    "licences",
+    metadata,
+    *_position(),
+    Column("licence_id", H32, nullable=False),
+    Column("design_id", H32, nullable=False),
+    Column("hub", ADDR, nullable=False),
+    Column("licence_index", BigInteger, nullable=False),
+    Column("max_prints", BigInteger, nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_until", BigInteger, nullable=False),
+    Column("required_standard", H32, nullable=True),
+    Column("terms_hash", H32, nullable=False),
+    Column("wrapped_key_hash", H32, nullable=False),
+    Column("refund_on_invalidate", Boolean, nullable=False),
+    Index("ix_licences_licence_id", "licence_id"),
+    Index("ix_licences_hub", "hub"),
+    Index("ix_licences_design_id", "design_id"),
+)
+
+licence_events = Table(
+    "licence_events",
+    metadata,
+    *_position(),
+    Column("licence_id", H32, nullable=False),
+    Column("design_id", H32, nullable=False),
+    Column("hub", ADDR, nullable=False),
+    # amended | suspended | resumed | revoked
+    Column("kind", String(24), nullable=False),
+    Column("max_prints", BigInteger, nullable=True),
+    Column("valid_until", BigInteger, nullable=True),
+    Column("terms_hash", H32, nullable=True),
+    Column("reason_hash", H32, nullable=True),
+    Index("ix_licence_events_licence_id", "licence_id", "block_number"),
+)
+
+prints = Table(
+    "prints",
+    metadata,
+    *_position(),
+    Column("licence_id", H32, nullable=False),
+    Column("design_id", H32, nullable=False),
+    Column("serial", H32, nullable=False),
+    Column("hub", ADDR, nullable=False),
+    Column("machine_id", H32, nullable=False),
+    Column("material_lot_hash", H32, nullable=False),
+    Column("quality_report_hash", H32, nullable=False),
+    Index("ix_prints_serial", "serial"),
+    Index("ix_prints_licence_time", "licence_id", "block_time"),
+    Index("ix_prints_hub_time", "hub", "block_time"),
+)
+
+print_invalidations = Table(
+    "print_invalidations",
+    metadata,
+    *_position(),
+    Column("licence_id", H32, nullable=False),
+    Column("design_id", H32, nullable=False),
+    Column("serial", H32, nullable=False),
+    Column("invalidated_by", ADDR, nullable=False),
+    Column("reason_hash", H32, nullable=False),
+    Column("refunded", Boolean, nullable=False),
+    Index("ix_print_invalidations_serial", "serial"),
+    Index("ix_print_invalidations_licence_id", "licence_id"),
+)
+
+batch_anchors = Table(
+    "batch_anchors",
+    metadata,
+    *_position(),
+    Column("root", H32, nullable=False),
+    Column("hub", ADDR, nullable=False),
+    Column("total_prints", BigInteger, nullable=False),
+    Index("ix_batch_anchors_root", "root"),
+    Index("ix_batch_anchors_hub", "hub"),
+)
+
+batch_anchor_entries = Table(
+    "batch_anchor_entries",
+    metadata,
+    Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("root", H32, nullable=False),
+    Column("licence_id", H32, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Index("ix_batch_anchor_entries_licence_id", "licence_id"),
+)
+
+signature_cancellations = Table(
+    "signature_cancellations",
+    metadata,
+    *_position(),
+    Column("hub", ADDR, nullable=False),
+    Column("new_nonce", BigInteger, nullable=False),
+    Index("ix_signature_cancellations_hub", "hub"),
+)
+
+role_events = Table(
+    "role_events",
+    metadata,
+    *_position(),
+    # granted | revoked | admin_changed
+    Column("kind", String(24), nullable=False),
+    Column("role", H32, nullable=False),
+    Column("account", ADDR, nullable=True),
+    Column("sender", ADDR, nullable=True),
+    Column("previous_admin_role", H32, nullable=True),
+    Column("new_admin_role", H32, nullable=True),
+    Index("ix_role_events_account", "account"),
+    Index("ix_role_events_role", "role"),
+)
+
+admin_events = Table(
+    "admin_events",
+    metadata,
+    *_position(),
+    # paused | unpaused | print_ledger_set
+    Column("kind", String(24), nullable=False),
+    Column("account", ADDR, nullable=True),
+)
+
+raw_logs = Table(
+    "raw_logs",
+    metadata,
+    *_position(),
+    Column("topic0", H32, nullable=True),
+    Column("topics", LargeBinary, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_raw_logs_topic0", "topic0"),
+)
+"""Logs of the followed contracts that match no known event (kept, so nothing is lost)."""
+
+EVENT_TABLES: tuple[Table, ...] = (
+    design_commitments,
+    designs,
+    design_events,
+    hub_events,
+    machine_events,
+    qualification_events,
+    licences,
+    licence_events,
+    prints,
+    print_invalidations,
+    batch_anchors,
+    batch_anchor_entries,
+    signature_cancellations,
+    role_events,
+    admin_events,
+    raw_logs,
+)
+"""Every table whose rows hang off a log position (rolled back on reorg)."""
