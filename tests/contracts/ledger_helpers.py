@@ -131,7 +131,7 @@ class Chain:
         sender = account if isinstance(account, str) else account.address
         data = contract.encode_abi(fn, args=list(args))
         call = {"from": sender, "to": contract.address, "data": data, "gas": hex(self.gas)}
-        response = self.w3.provider.make_request("eth_call", [call, "latest"])  # type: ignore[arg-type]
+        response = self.w3.provider.make_request("eth_call", [call, "pending"])  # type: ignore[arg-type]
         error = response.get("error")
         if not error:
             return None
