@@ -136,14 +136,14 @@ contract DesignRegistry is IDesignRegistry, AccessControl, Pausable {
     }
 
     /// @inheritdoc IDesignRegistry
-    function setPrintLedger(address printLedger_) external {
+    function setPrintLedger(address newPrintLedger) external {
         if (msg.sender != _deployer && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
             revert NotWiringAuthority(msg.sender);
         }
         if (_printLedger != address(0)) revert PrintLedgerAlreadySet(_printLedger);
-        if (printLedger_ == address(0)) revert ZeroAddress();
-        _printLedger = printLedger_;
-        emit PrintLedgerSet(printLedger_);
+        if (newPrintLedger == address(0)) revert ZeroAddress();
+        _printLedger = newPrintLedger;
+        emit PrintLedgerSet(newPrintLedger);
     }
 
     /// @inheritdoc IDesignRegistry

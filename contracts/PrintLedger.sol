@@ -322,7 +322,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         if (a.hub != address(0)) revert RootAlreadyAnchored(root);
         bytes32[] memory licenceIds = new bytes32[](n);
         uint256[] memory counts = new uint256[](n);
-        uint256 total;
+        uint256 total = 0;
         uint32 epoch = _recallEpoch;
         for (uint256 i; i < n; ++i) {
             AnchorEntry calldata e = entries[i];
@@ -518,18 +518,22 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     }
 
     /// @inheritdoc IPrintLedger
-    function computeLicenceId(bytes32 designId, address hub_, uint32 index)
+    function computeLicenceId(bytes32 designId, address hubAccount, uint32 index)
         public
         pure
         returns (bytes32)
     {
-        uint256 digest = uint256(keccak256(abi.encode(designId, hub_, index)));
-        return bytes32((uint256(uint160(hub_)) << 96) | uint96(digest));
+        uint256 digest = uint256(keccak256(abi.encode(designId, hubAccount, index)));
+        return bytes32((uint256(uint160(hubAccount)) << 96) | uint96(digest));
     }
 
     /// @inheritdoc IPrintLedger
-    function computeMachineId(address hub_, bytes32 machineHash) public pure returns (bytes32) {
-        return keccak256(abi.encode(hub_, machineHash));
+    function computeMachineId(address hubAccount, bytes32 machineHash)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(hubAccount, machineHash));
     }
 
     /// @inheritdoc IPrintLedger

@@ -126,7 +126,7 @@ interface IDesignRegistry {
     function acceptDesignOwnership(bytes32 designId) external;
 
     /// @notice Wire the print ledger that is told about recalls; once, by deployer or admin.
-    function setPrintLedger(address printLedger) external;
+    function setPrintLedger(address newPrintLedger) external;
 
     /// @notice Pause all writes (admin).
     function pause() external;

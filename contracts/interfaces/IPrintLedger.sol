@@ -457,13 +457,16 @@ interface IPrintLedger {
         returns (bytes32);
 
     /// @notice Licence id for `(designId, hub, index)`.
-    function computeLicenceId(bytes32 designId, address hub, uint32 index)
+    function computeLicenceId(bytes32 designId, address hubAccount, uint32 index)
         external
         pure
         returns (bytes32);
 
     /// @notice `keccak256(abi.encode(hub, machineHash))`.
-    function computeMachineId(address hub, bytes32 machineHash) external pure returns (bytes32);
+    function computeMachineId(address hubAccount, bytes32 machineHash)
+        external
+        pure
+        returns (bytes32);
 
     /// @notice `keccak256(abi.encode(designId, serial))`.
     function computePrintId(bytes32 designId, bytes32 serial) external pure returns (bytes32);
