@@ -6,12 +6,14 @@ killed at any step, ``recover()`` completes or rolls back every unfinished one.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -98,9 +100,17 @@ class Oem:
 
     # -- registration ----------------------------------------------------------------
     def register_design(
-        self, path: Path, metadata: DesignMetadata, *, revises: str | None = None
+        self,
+        path: Path,
+        metadata: DesignMetadata,
+        *,
+        revises: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> RegisteredDesign:
-        """Encrypt ``path`` into the store (hashing it), then register it on-chain."""
+        """Encrypt ``path`` into the store (hashing it), then register it on-chain.
+
+        ``on_progress(n)`` is called as each ``n`` plaintext bytes are read.
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"design file not found: {path}")
@@ -108,16 +118,24 @@ class Oem:
             REGISTER, self.address, {"file": str(path), "revises": revises}
         )
         try:
-            intent = self._store_design(intent, path, metadata)
+            intent = self._store_design(intent, path, metadata, on_progress)
             return self._finish_registration(intent)
         except ContentAlreadyRegistered:
             self._roll_back_registration(intent.id)
             raise
 
-    def _store_design(self, intent: Intent, path: Path, metadata: DesignMetadata) -> Intent:
+    def _store_design(
+        self,
+        intent: Intent,
+        path: Path,
+        metadata: DesignMetadata,
+        on_progress: Callable[[int], None] | None,
+    ) -> Intent:
         """Store container, sealed metadata and own wrapped key, journaling each blob."""
         journal = self.ledger.journal
-        stored = store_encrypted(self.ledger.store, path)
+        with path.open("rb") as plain:
+            source = _Counting(plain, on_progress) if on_progress else plain
+            stored = store_encrypted(self.ledger.store, source)
         content = to_bytes32(stored.plaintext_sha256)
         design_id = self._design_id(content)
         intent = journal.advance(
@@ -391,6 +409,28 @@ class Oem:
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEV_CHAIN_IDS = (31337, 1337)
+
+
+class _Counting(io.RawIOBase):
+    """A read-only file wrapper reporting how many bytes were read."""
+
+    def __init__(self, inner: BinaryIO, on_read: Callable[[int], None]) -> None:
+        self._inner = inner
+        self._on_read = on_read
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._inner.read(size)
+        if data:
+            self._on_read(len(data))
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _reason(reason: bytes) -> bytes:

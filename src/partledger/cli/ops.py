@@ -1,4 +1,4 @@
-"""The ``partledger`` command line (Typer + Rich)."""
+"""Operations commands: compile, local chain, deploy, serve."""
 
 from __future__ import annotations
 
@@ -6,19 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from partledger.chain.compiler import compile_contracts, stale_artifacts, write_artifacts
 from partledger.chain.local import LocalChain
+from partledger.cli.app import app
+from partledger.cli.common import console, err
 from partledger.config import Settings
 from partledger.errors import PartLedgerError
 
-app = typer.Typer(help="PartLedger: protect and trace 3D-printed parts.", no_args_is_help=True)
 chain_app = typer.Typer(help="The embedded local chain (anvil).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
-console = Console()
-err = Console(stderr=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -156,7 +154,3 @@ def serve(
         )
     finally:
         runtime.close()  # when uvicorn fails to start; shutdown closes it otherwise
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()

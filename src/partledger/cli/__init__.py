@@ -1,0 +1,8 @@
+"""The ``partledger`` command line (Typer + Rich): one module per command group."""
+
+from __future__ import annotations
+
+from partledger.cli import audit, demo, design, hub, keys, licence, ops, prints, roles
+from partledger.cli.app import app
+
+__all__ = ["app", "audit", "demo", "design", "hub", "keys", "licence", "ops", "prints", "roles"]

@@ -1,0 +1,86 @@
+"""``partledger audit``: a part's provenance with every claim verified (no role needed)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from partledger.cli.app import app
+from partledger.cli.common import Output, console, fail, guarded, open_ledger
+from partledger.sdk import Auditor, Provenance, Verification, load_batch
+
+audit_app = typer.Typer(help="Provenance of parts, verified against the chain and the store.")
+app.add_typer(audit_app, name="audit")
+EXIT_UNVERIFIED = 5
+
+
+def provenance_report(provenance: Provenance, verification: Verification) -> dict[str, object]:
+    """The JSON shape of an audit: the history plus per-claim results."""
+    return {
+        "provenance": provenance,
+        "verified": verification.ok,
+        "claims": [c.__dict__ for c in verification.claims],
+    }
+
+
+def print_report(provenance: Provenance, verification: Verification) -> None:
+    """The human audit report."""
+    p = provenance
+    facts = Table(title=f"Provenance of part {p.serial_number}", show_header=False)
+    rows = [
+        ("design", f"{p.design_id} ({p.design['status']}"
+                   + (", RECALLED" if p.recalled else "") + ")"),
+        ("owner", p.design["owner"]),
+        ("content sha256", p.design["content_hash"]),
+        ("licence", f"{p.licence.licence_id} ({p.licence.status}, "
+                    f"{p.licence.printed}/{p.licence.max_prints} printed)"),
+        ("terms hash", p.licence.terms_hash),
+        ("hub", f"{p.hub['name']} @ {p.hub['locode']} ({p.hub['address']})"),
+        ("machine", p.machine["machine_id"]),
+        ("qualification", "not required" if p.qualification is None else
+         f"{p.qualification['standard']} valid {p.qualification['valid_from']}.."
+         f"{p.qualification['valid_until']}"),
+        ("material lot hash", "0x" + p.record.material_lot_hash.hex()),
+        ("quality report", "0x" + p.record.quality_report_hash.hex()),
+        ("attestation", f"{p.attestation.kind} in tx {p.attestation.tx_hash}"),
+        ("block", f"{p.attestation.block_number} ({p.attestation.confirmations} confirmations)"),
+        ("invalidated", str(p.invalidated)),
+    ]  # fmt: skip
+    for key, value in rows:
+        facts.add_row(key, value)
+    console.print(facts)
+    claims = Table("claim", "result", "detail", title="Verification")
+    for claim in verification.claims:
+        mark = "[green]pass[/]" if claim.passed else "[bold red]FAIL[/]"
+        claims.add_row(claim.name, mark, _abbreviate(claim.detail))
+    console.print(claims)
+    verdict = "[bold green]VERIFIED[/]" if verification.ok else "[bold red]NOT VERIFIED[/]"
+    console.print(verdict)
+
+
+def _abbreviate(text: str) -> str:
+    """Shorten long hex strings for humans (JSON output keeps them whole)."""
+    return re.sub(r"(0x)?([0-9a-fA-F]{10})[0-9a-fA-F]{30,}", r"\1\2…", text)
+
+
+@audit_app.command("provenance")
+def provenance(
+    design_id: str,
+    serial: str,
+    batch: Annotated[
+        str | None, typer.Option(help="Merkle batch blob id (anchored parts).")
+    ] = None,
+    no_blobs: Annotated[bool, typer.Option(help="Skip checking the blob store.")] = False,
+) -> None:
+    """Assemble and verify a part's provenance; exit 5 if any claim fails."""
+    with open_ledger() as ledger, guarded():
+        auditor = Auditor(ledger)
+        anchored = load_batch(ledger, batch) if batch else None
+        found = auditor.provenance(design_id, serial, batch=anchored)
+        verification = auditor.verify(found, check_blobs=not no_blobs)
+    Output.show(provenance_report(found, verification), lambda: print_report(found, verification))
+    if not verification.ok:
+        fail(f"claims failed: {', '.join(verification.failed)}", EXIT_UNVERIFIED)

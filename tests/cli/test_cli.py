@@ -1,0 +1,87 @@
+"""The CLI end to end on its own embedded chain: demo, keys, exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from partledger.chain.local import LocalChain, free_port
+from partledger.cli import app
+from partledger.crypto import load_keystore
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("PARTLEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PARTLEDGER_CHAIN_PORT", str(free_port()))
+    monkeypatch.setenv("PARTLEDGER_PASSPHRASE", "correct horse battery staple")
+    monkeypatch.delenv("PARTLEDGER_RPC_URL", raising=False)
+    yield tmp_path
+    LocalChain(tmp_path / "data" / "chain").stop()
+
+
+def test_demo_runs_the_whole_story_and_prints_a_verified_report(cli_env: Path) -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "VERIFIED" in result.output and "NOT VERIFIED" not in result.output
+    assert "machine.qualification" in result.output
+
+
+def test_demo_json_output_carries_every_claim(cli_env: Path) -> None:
+    result = runner.invoke(app, ["--json", "demo"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["verified"] is True
+    assert {c["name"] for c in report["claims"]} >= {"print.record", "blob.container"}
+    assert report["provenance"]["attestation"]["kind"] == "direct"
+
+
+def test_keys_are_encrypted_at_rest_and_show_only_public_facts(cli_env: Path) -> None:
+    created = runner.invoke(app, ["--json", "keys", "create", "acme-oem"])
+    assert created.exit_code == 0, created.output
+    facts = json.loads(created.stdout)
+    keystore = Path(facts["keystore"])
+    assert keystore.stat().st_mode & 0o777 == 0o600
+    identity = load_keystore(keystore, "correct horse battery staple")
+    assert identity.eth_address == facts["address"]
+    assert identity.eth_private_key.hex() not in keystore.read_text()
+    shown = runner.invoke(app, ["--json", "keys", "show", "acme-oem"])
+    assert json.loads(shown.stdout)["address"] == facts["address"]
+    assert "private" not in shown.stdout
+
+
+def test_wrong_passphrase_is_a_clear_error(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner.invoke(app, ["keys", "create", "hub-a"])
+    monkeypatch.setenv("PARTLEDGER_PASSPHRASE", "wrong")
+    result = runner.invoke(app, ["keys", "show", "hub-a"])
+    assert result.exit_code == 1
+    assert "passphrase" in result.output.lower()
+
+
+def test_refused_operation_exits_3_with_a_hint(cli_env: Path) -> None:
+    runner.invoke(app, ["keys", "create", "nobody"])
+    result = runner.invoke(
+        app,
+        ["hub", "register", "--as", "nobody", "--name", "X", "--locode", "ITMIL"],
+    )
+    assert result.exit_code == 3, result.output
+    assert "AccessControlUnauthorizedAccount" in result.output
+    assert "admin grant" in result.output
+
+
+def test_unreachable_chain_exits_4(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTLEDGER_RPC_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("PARTLEDGER_DEPLOYER_KEY", "0x" + "11" * 32)
+    result = runner.invoke(app, ["design", "show", "0x" + "00" * 32])
+    assert result.exit_code == 4, result.output
+    assert "no EVM node answers" in result.output
+
+
+def test_usage_error_exits_2(cli_env: Path) -> None:
+    assert runner.invoke(app, ["licence", "issue"]).exit_code == 2
