@@ -264,3 +264,73 @@ def test_only_the_owner_manages_licences_and_revisions_chain(
 def test_registration_needs_an_existing_file(world: World) -> None:
     with pytest.raises(FileNotFoundError, match=r"missing\.stl"):
         world.oem.register_design(Path(world.data_dir / "missing.stl"), METADATA)
+
+
+def test_deprecated_design_keeps_existing_licences_but_gets_no_new_ones(world: World) -> None:
+    design = world.oem.register_design(world.design_file(), METADATA)
+    licence_id = _licence(world, design.design_id)
+    world.oem.deprecate(design.design_id)
+    with pytest.raises(DesignNotLicensable):
+        _licence(world, design.design_id)
+    world.hub.attest_print(_part(world, licence_id, "SN-1"))
+    assert world.hub.licence(licence_id).printed == 1
+
+
+def test_two_step_ownership_transfer_hands_over_licence_management(
+    world: World, dev_accounts: list
+) -> None:
+    from partledger.sdk import Oem, Role
+
+    from .conftest import identity
+
+    design = world.oem.register_design(world.design_file(), METADATA)
+    licence_id = _licence(world, design.design_id)
+    buyer = Oem(world.ledger, identity("buyer", dev_accounts[6]))
+    world.admin.grant(Role.OEM, buyer.address)
+    world.oem.transfer_ownership(design.design_id, buyer.address)
+    with pytest.raises(NotDesignOwner):
+        buyer.suspend_licence(licence_id, b"not yet mine")
+    buyer.accept_ownership(design.design_id)
+    buyer.suspend_licence(licence_id, b"mine now")
+    assert world.hub.licence(licence_id).status == "Suspended"
+    with pytest.raises(NotDesignOwner):
+        world.oem.resume_licence(licence_id)
+
+
+def test_hub_key_rotation_keeps_old_licences_readable_and_new_ones_use_the_new_key(
+    world: World,
+) -> None:
+    from partledger.crypto import HpkePrivateKey
+
+    design = world.oem.register_design(world.design_file(), METADATA)
+    old_licence = _licence(world, design.design_id)
+    new_key = HpkePrivateKey.generate()
+    world.hub.rotate_key(new_key)
+    new_licence = _licence(world, design.design_id)
+    for licence_id in (old_licence, new_licence):
+        out = world.data_dir / f"{licence_id[:10]}.stl"
+        assert world.hub.fetch_design(licence_id, out) == design.content_sha256
+    from partledger.crypto import WrappedKey
+    from partledger.storage import get_bytes
+
+    wrapped = WrappedKey.from_bytes(
+        get_bytes(world.ledger.store, world.hub.licence(new_licence).wrapped_key_hash[2:])
+    )
+    assert wrapped.recipient == new_key.public_key().fingerprint
+
+
+def test_invalidated_print_shows_on_provenance_and_refunds_only_if_licensed(world: World) -> None:
+    design = world.oem.register_design(world.design_file(), METADATA)
+    plain = _licence(world, design.design_id)
+    refunding = _licence(world, design.design_id, refund_on_invalidate=True)
+    a = world.hub.attest_print(_part(world, plain, "A"))
+    b = world.hub.attest_print(_part(world, refunding, "B"))
+    world.hub.invalidate_print(a.record, b"failed CT scan")
+    world.hub.invalidate_print(b.record, b"scrapped")
+    assert world.hub.licence(plain).printed == 1
+    assert world.hub.licence(refunding).printed == 0
+    provenance = world.auditor.provenance(design.design_id, "A")
+    assert provenance.invalidated
+    assert world.auditor.verify(provenance).ok
+    with pytest.raises(ValueError, match="reason"):
+        world.hub.invalidate_print(a.record, b"")
