@@ -1,0 +1,5 @@
+"""``python -m partledger.cli``."""
+
+from partledger.cli import app
+
+app()
