@@ -78,7 +78,7 @@ def test_indexer_stores_every_ledger_event_kind_in_typed_tables(world: Ledger, d
         assert prov.design is not None and prov.design.design_id == "0x" + world.design.hex()
         assert prov.design.owner == world.oem.address.lower()
         assert prov.licence is not None and prov.licence.max_prints == 1_000_005
-        assert prov.licence.attested_prints == 3
+        assert reader.licence(world.licence).attested_prints == 3  # type: ignore[union-attr]
         assert prov.hub is not None and prov.hub.name == "Hub Torino 2"
         assert prov.hub.key_version == 2
         assert prov.machine is not None and not prov.machine.retired

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from partledger.index.errors import RangeTooLarge
-from partledger.index.rpc import BlockHeader, JsonRpc
+from partledger.index.rpc import BlockHeader, JsonRpc, count_logs, parse_logs
 
 
 @dataclass
@@ -43,12 +43,16 @@ class AdaptiveSpan:
 
 @dataclass
 class FetchedRange:
-    """The logs of blocks ``[first, last]`` and the headers fetched alongside."""
+    """The logs of blocks ``[first, last]`` (raw JSON) and the headers fetched alongside."""
 
     first: int
     last: int
-    logs: list[Any]
+    raw: bytes
+    count: int
     headers: dict[int, BlockHeader] = field(default_factory=dict)
+
+    def logs(self) -> list[Any]:
+        return parse_logs(self.raw)
 
 
 def fetch_ranges(
@@ -71,16 +75,18 @@ def fetch_ranges(
             return
         hi = min(last, lo + span.span - 1)
         try:
-            logs = rpc.get_logs(addresses, lo, hi)
+            raw = rpc.get_logs_raw(addresses, lo, hi)
         except RangeTooLarge as exc:
             span.shrink(exc.suggested)
             continue
-        span.observe(len(logs))
+        count = count_logs(raw)
+        span.observe(count)
         wanted = set(range(max(lo, header_from), hi + 1))
         wanted.add(hi)
-        missing_ts = {int(log["blockNumber"], 16) for log in logs if "blockTimestamp" not in log}
-        headers = rpc.headers(sorted(wanted | missing_ts))
-        yield FetchedRange(lo, hi, logs, headers)
+        if count and b'"blockTimestamp"' not in raw:  # the node omits it: read the headers
+            wanted |= {int(log["blockNumber"], 16) for log in parse_logs(raw)}
+        headers = rpc.headers(sorted(wanted))
+        yield FetchedRange(lo, hi, raw, count, headers)
         lo = hi + 1
 
 

@@ -56,7 +56,7 @@ class IndexerConfig:
     confirmations: int = 0
     reorg_window: int = 128
     """How many recent block hashes are kept to find a common ancestor."""
-    initial_span: int = 2_000
+    initial_span: int = 100
     max_span: int = 100_000
     target_logs: int = 10_000
     prefetch: bool = True
@@ -253,12 +253,11 @@ class Indexer:
         for fetched in self._ranges(state.last_block + 1, last, head):
             t0 = time.perf_counter()
             timings["fetch"] += t0 - t_fetch
-            if not self._consistent(fetched):
+            logs = fetched.logs()
+            if not self._consistent(fetched, logs):
                 report.interrupted = True  # a reorg happened while fetching: next sync sees it
                 break
-            rows = self.decoder.decode(
-                fetched.logs, {n: h.timestamp for n, h in fetched.headers.items()}
-            )
+            rows = self.decoder.decode(logs, {n: h.timestamp for n, h in fetched.headers.items()})
             t1 = time.perf_counter()
             timings["decode"] += t1 - t0
             with self.engine.begin() as conn:
@@ -279,7 +278,7 @@ class Indexer:
             t_fetch = time.perf_counter()
             timings["insert"] += t_fetch - t1
             report.ranges += 1
-            report.logs += len(fetched.logs)
+            report.logs += len(logs)
             report.last_block = fetched.last
             if stop is not None and stop.is_set():
                 report.interrupted = True
@@ -287,10 +286,10 @@ class Indexer:
         return report
 
     @staticmethod
-    def _consistent(fetched: FetchedRange) -> bool:
+    def _consistent(fetched: FetchedRange, logs: list[Any]) -> bool:
         if fetched.last not in fetched.headers:
             return False
-        for entry in fetched.logs:
+        for entry in logs:
             header = fetched.headers.get(int(entry["blockNumber"], 16))
             if header is not None and header.hash != bytes.fromhex(entry["blockHash"][2:]):
                 return False

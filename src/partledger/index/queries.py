@@ -122,7 +122,9 @@ class LicenceView:
     wrapped_key_hash: str
     refund_on_invalidate: bool
     attested_prints: int
+    """Prints attested under the licence (-1 where not computed, e.g. in provenance)."""
     anchored_prints: int
+    """Prints debited by Merkle-anchored batches (-1 where not computed)."""
     position: ChainPosition
 
 
@@ -434,7 +436,7 @@ class IndexReader:
 
     # -- licences ------------------------------------------------------------------------
     def _licence_views(
-        self, conn: Connection, rows: Sequence[Row[Any]], safe: int
+        self, conn: Connection, rows: Sequence[Row[Any]], safe: int, *, counts: bool = True
     ) -> list[LicenceView]:
         views = []
         for row in rows:
@@ -466,14 +468,16 @@ class IndexReader:
                     status = "active"
                 elif kind == "revoked":
                     status = "revoked"
-            attested = conn.execute(
-                select(func.count()).where(s.prints.c.licence_id == licence_id)
-            ).scalar_one()
-            anchored = conn.execute(
-                select(func.coalesce(func.sum(s.batch_anchor_entries.c.count), 0)).where(
-                    s.batch_anchor_entries.c.licence_id == licence_id
-                )
-            ).scalar_one()
+            attested = anchored = -1
+            if counts:
+                attested = conn.execute(
+                    select(func.count()).where(s.prints.c.licence_id == licence_id)
+                ).scalar_one()
+                anchored = conn.execute(
+                    select(func.coalesce(func.sum(s.batch_anchor_entries.c.count), 0)).where(
+                        s.batch_anchor_entries.c.licence_id == licence_id
+                    )
+                ).scalar_one()
             views.append(
                 LicenceView(
                     licence_id=_h(licence_id),
@@ -613,7 +617,7 @@ class IndexReader:
                 licence_rows = conn.execute(
                     select(s.licences).where(s.licences.c.licence_id == m["licence_id"]).limit(1)
                 ).all()
-                licences = self._licence_views(conn, licence_rows, safe)
+                licences = self._licence_views(conn, licence_rows, safe, counts=False)
                 licence = licences[0] if licences else None
                 qualification = None
                 if licence is not None and licence.required_standard is not None:

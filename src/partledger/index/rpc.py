@@ -54,6 +54,17 @@ def _header(raw: dict[str, Any]) -> BlockHeader:
     )
 
 
+def parse_logs(raw: bytes) -> list[Any]:
+    """The log list of a raw ``eth_getLogs`` answer."""
+    result: list[Any] = _loads(raw)["result"]
+    return result
+
+
+def count_logs(raw: bytes) -> int:
+    """Number of logs in a raw ``eth_getLogs`` answer, without parsing it."""
+    return raw.count(b'"logIndex"')
+
+
 class JsonRpc:
     """JSON-RPC over one keep-alive HTTP session."""
 
@@ -67,7 +78,7 @@ class JsonRpc:
     def close(self) -> None:
         self._session.close()
 
-    def _post(self, method: str, body: Any) -> Any:
+    def _post(self, method: str, body: Any, *, parse: bool = True) -> Any:
         try:
             response = self._session.post(
                 self.url, data=json.dumps(body, separators=(",", ":")), timeout=self.timeout
@@ -82,6 +93,8 @@ class JsonRpc:
             raise RangeTooLarge(method, response.status_code, response.reason or "", None)
         if response.status_code >= 500:
             raise RpcUnavailable(f"{method}: HTTP {response.status_code} from {self.url}")
+        if not parse:
+            return response.content
         try:
             return _loads(response.content)
         except ValueError as exc:
@@ -139,11 +152,31 @@ class JsonRpc:
         return int(self.call("eth_chainId"), 16)
 
     def get_logs(self, addresses: Sequence[str], from_block: int, to_block: int) -> list[Any]:
-        result: list[Any] = self.call(
-            "eth_getLogs",
-            [{"address": list(addresses), "fromBlock": hex(from_block), "toBlock": hex(to_block)}],
-        )
-        return result
+        return parse_logs(self.get_logs_raw(addresses, from_block, to_block))
+
+    def get_logs_raw(self, addresses: Sequence[str], from_block: int, to_block: int) -> bytes:
+        """The undecoded ``eth_getLogs`` answer (errors are raised, results are not parsed).
+
+        A fetch thread hands the bytes to the consumer, which parses them: the parse holds
+        the GIL, and doing it in the consuming thread avoids stalling its SQLite writes.
+        """
+        method = "eth_getLogs"
+        params = {
+            "address": list(addresses),
+            "fromBlock": hex(from_block),
+            "toBlock": hex(to_block),
+        }
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": [params]}
+        raw: bytes = self._post(method, body, parse=False)
+        head = raw[:256]
+        if b'"result"' not in head or b'"error"' in head:
+            try:
+                reply = _loads(raw)
+            except ValueError as exc:
+                raise RpcUnavailable(f"{method}: unreadable answer from {self.url}: {exc}") from exc
+            if "error" in reply:
+                raise self._error(method, reply["error"])
+        return raw
 
     def headers(self, numbers: Sequence[int]) -> dict[int, BlockHeader]:
         """Headers of the given blocks; a block the node does not have is left out."""
