@@ -8,7 +8,7 @@ import pytest
 from index_ledger import STANDARD, Ledger, b32
 from sqlalchemy import func, select, update
 
-from partledger.index import Indexer, IndexerConfig, IndexReader, serial_hash
+from partledger.index import Indexer, IndexerConfig, IndexReader, serial_hash, store
 from partledger.index import schema as s
 
 
@@ -100,7 +100,11 @@ def test_indexer_stores_every_ledger_event_kind_in_typed_tables(world: Ledger, d
         assert world.hub.address.lower() in members and world.hub2.address.lower() in members
 
 
-def test_reingesting_a_range_changes_nothing(world: Ledger, db_url: str) -> None:
+@pytest.mark.parametrize("copy_threshold", [1, 10**9], ids=["copy", "executemany"])
+def test_reingesting_a_range_changes_nothing(
+    world: Ledger, db_url: str, copy_threshold: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "COPY_THRESHOLD", copy_threshold)  # PostgreSQL's two paths
     world.attest_batch([f"R-{i}" for i in range(20)])
     with make_indexer(world, db_url) as indexer:
         indexer.sync_once()
