@@ -42,6 +42,51 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default SQLite in the data directory."
     )
     confirmations: int = Field(default=1, ge=0, le=1000)
+    # -- the HTTP service (partledger.api) ---------------------------------------------
+    service_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the service's own tables (SIWE nonces, access log, "
+        "relay queue); default SQLite service.sqlite3 in the data directory.",
+    )
+    api_domain: str | None = Field(
+        default=None,
+        description="The domain SIWE messages must name; default: the request's Host header.",
+    )
+    api_token_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="HMAC key of bearer tokens; default: a random key kept in the data dir.",
+    )
+    api_token_ttl: int = Field(default=900, ge=10, le=86_400, description="Token lifetime (s).")
+    api_nonce_ttl: int = Field(default=300, ge=10, le=3600, description="SIWE nonce lifetime.")
+    api_public_provenance: bool = Field(
+        default=True, description="Whether provenance lookups need no authentication."
+    )
+    api_max_upload_bytes: int = Field(default=8 * 1024**3, ge=1, description="Largest upload.")
+    api_max_json_bytes: int = Field(default=1024**2, ge=1, description="Largest JSON body.")
+    api_rate_per_second: float = Field(
+        default=50.0, gt=0, description="Sustained requests/s allowed per account (or client IP)."
+    )
+    api_rate_burst: int = Field(default=200, ge=1, description="Burst size of the rate limit.")
+    api_role_cache_seconds: float = Field(
+        default=2.0, ge=0, description="How long roles read from the chain are reused."
+    )
+    api_custodial_oems: list[str] = Field(
+        default_factory=list,
+        description="Identity names (keystore or PARTLEDGER_KEY_<NAME>_*) the service acts for "
+        "on-chain and encrypts for (server-side encryption, custodial keys).",
+    )
+    api_indexer: bool = Field(default=True, description="Run the event indexer in the service.")
+    relayer_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Funded key relaying signed attestations (local default: anvil account 9).",
+    )
+    relay_batch_size: int = Field(default=200, ge=1, le=5000)
+    relay_window_ms: int = Field(default=50, ge=0, le=60_000)
+    relay_finality_blocks: int | None = Field(
+        default=None, ge=0, description="Depth at which a relayed print is final (local: 0)."
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -67,6 +112,11 @@ class Settings(BaseSettings):
     def keystore_dir(self) -> Path:
         """Encrypted keystores of the local identities."""
         return self.data_dir / "keystores"
+
+    @property
+    def service_sqlalchemy_url(self) -> str:
+        """The service's own database: configured URL, or SQLite in the data directory."""
+        return self.service_database_url or f"sqlite:///{self.data_dir / 'service.sqlite3'}"
 
     @property
     def sqlalchemy_url(self) -> str:

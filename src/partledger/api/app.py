@@ -2,29 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from eth_account.signers.local import LocalAccount
 from fastapi import FastAPI
 
 from partledger import __version__
-from partledger.api.routers import health
+from partledger.api import problems
+from partledger.api.middleware import RequestContext
+from partledger.api.routers import access, audit, auth, designs, health, hub, licences, ops, prints
+from partledger.api.services.context import ServiceContext
+from partledger.crypto import Identity
 from partledger.runtime import Runtime
 
+DESCRIPTION = """\
+PartLedger's HTTP service: OEMs push encrypted designs and license hubs, hubs pull licensed
+files and push signed print attestations (relayed on-chain in batches), auditors verify the
+provenance of parts. Authenticate with Sign-In with Ethereum (EIP-4361): `GET /v1/auth/nonce`,
+sign the message, `POST /v1/auth/token`, then send `Authorization: Bearer <token>`.
+Errors are RFC 9457 `application/problem+json` with a stable `type` per domain error.
+"""
 
-def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> FastAPI:
+
+def create_app(
+    runtime: Runtime,
+    *,
+    close_runtime_on_shutdown: bool = False,
+    custodians: Sequence[Identity] = (),
+    relayer: LocalAccount | None = None,
+    background: bool = True,
+) -> FastAPI:
     """The service's ASGI app; routes reach the runtime through ``app.state.runtime``.
+
+    ``custodians`` are OEM identities the service acts for (server-side encryption and
+    on-chain writes); ``relayer`` overrides the funded relaying account; ``background``
+    starts the relayer, the indexer and the head watcher with the app.
 
     With ``close_runtime_on_shutdown`` the app stops the local chain it was given
     when the server shuts down (uvicorn re-raises SIGTERM after shutdown, so a
     ``finally`` around ``uvicorn.run`` would never run).
     """
+    context = ServiceContext.build(runtime, custodians=custodians, relayer=relayer)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if background:
+            context.start()
         try:
             yield
         finally:
+            context.close()
             if close_runtime_on_shutdown:
                 runtime.close()
 
@@ -32,8 +60,17 @@ def create_app(runtime: Runtime, *, close_runtime_on_shutdown: bool = False) -> 
         title="PartLedger",
         version=__version__,
         summary="Protect and trace 3D-printed parts: designs, print licences, attestations.",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.include_router(health.router)
+    app.state.context = context
+    problems.install(app)
+    for module in (health, ops, auth, designs, licences, hub, access, prints, audit):
+        app.include_router(module.router)
+    app.add_middleware(
+        RequestContext,
+        metrics=context.metrics,
+        max_json_bytes=runtime.settings.api_max_json_bytes,
+    )
     return app

@@ -1,12 +1,18 @@
-"""Dependencies shared by the routers."""
+"""Dependencies shared by the routers (``Annotated`` aliases)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from partledger.api.services.auth import Principal
+from partledger.api.services.context import ServiceContext
+from partledger.api.services.errors import Forbidden, Unauthenticated
 from partledger.runtime import Runtime
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /v1/auth/token")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -15,4 +21,58 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
+def get_context(request: Request) -> ServiceContext:
+    """The service instance (ledger, databases, services)."""
+    ctx: ServiceContext = request.app.state.context
+    return ctx
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ContextDep = Annotated[ServiceContext, Depends(get_context)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def get_caller(
+    request: Request,
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The authenticated caller (401 without a valid token); rate-limited per account."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        ctx.limiter.hit("ip:" + client_address(request))
+        raise Unauthenticated("a bearer token is required (see POST /v1/auth/token)")
+    address = ctx.auth.verify_token(credentials.credentials)
+    ctx.limiter.hit("acct:" + address)
+    request.state.account = address
+    return ctx.auth.principal(credentials.credentials)
+
+
+def get_optional_caller(
+    request: Request,
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None:
+        ctx.limiter.hit("ip:" + client_address(request))
+        return None
+    return get_caller(request, ctx, credentials)
+
+
+CallerDep = Annotated[Principal, Depends(get_caller)]
+OptionalCallerDep = Annotated[Principal | None, Depends(get_optional_caller)]
+
+
+def _role(role: str) -> object:
+    def check(caller: CallerDep) -> Principal:
+        if not caller.has(role):
+            raise Forbidden(f"this needs the {role} role on the ledger")
+        return caller
+
+    return Depends(check)
+
+
+OemDep = Annotated[Principal, _role("oem")]
+HubDep = Annotated[Principal, _role("hub")]

@@ -1,0 +1,172 @@
+"""RFC 9457 problem details: every domain error gets a stable ``type`` URI.
+
+``https://partledger.dev/problems/<slug>``; contract custom errors keep their
+Solidity name (``.../contract/LicenceExhausted``) and their decoded arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from partledger.api.services.errors import ServiceError
+from partledger.chain.errors import RpcUnavailable
+from partledger.chain.ledger_errors import (
+    LedgerConflict,
+    LedgerInvalidInput,
+    LedgerNotFound,
+    LedgerRefused,
+)
+from partledger.chain.reverts import ContractRevert
+from partledger.crypto.errors import ContainerError, KeyWrapError
+from partledger.errors import PartLedgerError
+from partledger.sdk import DesignKeyUnavailable, InvalidIdentifier
+from partledger.sdk import LicenceNotUsable as SdkLicenceNotUsable
+from partledger.storage import (
+    BlobCorruptedError,
+    BlobNotFoundError,
+    BlobTooLargeError,
+    BlobWriteError,
+    InvalidBlobIdError,
+)
+
+BASE = "https://partledger.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("partledger.api")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": text}
+    for code, text in (
+        (401, "Not authenticated"),
+        (403, "Forbidden"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (413, "Payload too large"),
+        (422, "Malformed request"),
+        (429, "Rate limited"),
+        (503, "A dependency is unavailable"),
+    )
+}
+
+# (exception class, status, slug, title): first match wins, most specific first.
+_TABLE: list[tuple[type[BaseException], int, str, str]] = [
+    (SdkLicenceNotUsable, 403, "licence-not-usable", "The licence does not allow this now"),
+    (DesignKeyUnavailable, 409, "design-key-unavailable", "The service holds no key for it"),
+    (InvalidIdentifier, 422, "invalid-identifier", "An id or hash is malformed"),
+    (InvalidBlobIdError, 422, "invalid-blob-id", "A blob id is malformed"),
+    (BlobNotFoundError, 404, "blob-not-found", "The blob is not in the store"),
+    (BlobTooLargeError, 413, "payload-too-large", "The request body is too large"),
+    (BlobCorruptedError, 500, "blob-corrupted", "A stored blob does not match its hash"),
+    (BlobWriteError, 507, "storage-write-failed", "The blob store could not write"),
+    (ContainerError, 422, "invalid-container", "The encrypted container is invalid"),
+    (KeyWrapError, 422, "invalid-wrapped-key", "The wrapped key is invalid"),
+    (RpcUnavailable, 503, "chain-unavailable", "The chain does not answer"),
+]
+_REVERT_STATUS: list[tuple[type[ContractRevert], int]] = [
+    (LedgerRefused, 403),
+    (LedgerNotFound, 404),
+    (LedgerConflict, 409),
+    (LedgerInvalidInput, 422),
+]
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str | None, request: Request | None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": BASE + slug, "title": title, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            body["request_id"] = request_id
+    body.update(extra)
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="partledger"'
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, int | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def render(exc: BaseException, request: Request | None) -> JSONResponse:
+    """The problem response for any exception (unknown ones: 500 without detail)."""
+    if isinstance(exc, ServiceError):
+        return problem(exc.status, exc.slug, exc.title, exc.detail, request, **exc.extra)
+    if isinstance(exc, ContractRevert):
+        status = next((s for cls, s in _REVERT_STATUS if isinstance(exc, cls)), 409)
+        return problem(
+            status,
+            f"contract/{exc.error}",
+            f"The ledger refused: {exc.error}",
+            str(exc),
+            request,
+            error=exc.error,
+            arguments={k: _plain(v) for k, v in exc.arguments.items()},
+        )
+    for cls, status, slug, title in _TABLE:
+        if isinstance(exc, cls):
+            detail = None if status >= 500 else str(exc)
+            return problem(status, slug, title, detail, request)
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return problem(503, "unavailable", "A dependency is unavailable", None, request)
+    log.error(
+        "unhandled error", exc_info=(type(exc), exc, exc.__traceback__)
+    )  # the traceback goes to the log, never to the client
+    return problem(500, "internal", "Internal error", None, request)
+
+
+def install(app: FastAPI) -> None:
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        return render(exc, request)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return problem(
+            422, "validation", "The request is malformed", "see errors", request, errors=errors
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
+        return problem(exc.status_code, slug, str(exc.detail), None, request)
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    for cls in (PartLedgerError, ConnectionError, TimeoutError, LookupError, ValueError):
+        app.add_exception_handler(cls, on_error)
+    app.add_exception_handler(Exception, on_error)

@@ -1,0 +1,62 @@
+"""Audit: provenance of a part with per-claim verification; event feeds; reconciliation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi import Path as PathParam
+
+from partledger.api.deps import CallerDep, ContextDep, OptionalCallerDep
+from partledger.api.problems import PROBLEM_RESPONSES
+from partledger.api.schemas import EventPublic, EventsPublic, ProvenancePublic
+from partledger.api.services.errors import Unauthenticated
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
+Hex32Query = Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")]
+
+
+@router.get(
+    "/provenance/{serial_number}",
+    response_model=ProvenancePublic,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def provenance(
+    serial_number: Annotated[str, PathParam(min_length=1, max_length=200)],
+    caller: OptionalCallerDep,
+    ctx: ContextDep,
+    design_id: Hex32Query = None,
+    batch: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
+) -> Response:
+    """A part's history (design → licence → hub → machine → qualification → attestation →
+    block) with each claim re-verified against the chain and the blob store. Public unless
+    the service is configured otherwise. Merkle-anchored parts need the hub's ``batch`` blob."""
+    if caller is None and not ctx.settings.api_public_provenance:
+        raise Unauthenticated("provenance lookups need a bearer token on this service")
+    body = ctx.audit.provenance_json(serial_number, design_id, batch)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/events", response_model=EventsPublic)
+def events(
+    caller: CallerDep,
+    ctx: ContextDep,
+    design_id: Hex32Query = None,
+    licence_id: Hex32Query = None,
+    after_block: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventsPublic:
+    """Ledger events about one design or licence, oldest first; page with ``after_block``
+    (every event of a block is returned together)."""
+    found = ctx.audit.events(
+        design_id=design_id, licence_id=licence_id, after_block=after_block, limit=limit + 1
+    )
+    more = len(found) > limit
+    page = found[:limit]
+    if more and page:
+        last = page[-1]["block_number"]
+        page = [e for e in found if e["block_number"] <= last]
+    return EventsPublic(
+        events=[EventPublic(**e) for e in page],
+        next_after_block=page[-1]["block_number"] if more and page else None,
+    )

@@ -1,0 +1,1 @@
+"""The service's business logic: plain Python over the SDK, index and store (no FastAPI)."""

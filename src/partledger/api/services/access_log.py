@@ -1,0 +1,148 @@
+"""The append-only, hash-chained log of container downloads and key releases.
+
+Each entry's hash is SHA-256 over the previous entry's hash and the entry's
+canonical JSON, so deleting, reordering or altering any entry breaks every hash
+after it; ``verify`` walks the chain and names the first broken entry. Entries
+are appended by one writer at a time (a lock in-process; ``seq`` is the primary
+key, so a second writer racing on another replica fails rather than forks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, or_, select
+
+from partledger.api.services.db import access_log
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    seq: int
+    at: int
+    account: str
+    action: str  # container | key
+    design_id: str
+    licence_id: str | None
+    hub: str | None
+    oem: str
+    blob: str
+    bytes: int
+    complete: bool
+    client: str
+    request_id: str
+    prev_hash: str
+    entry_hash: str
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    entries: int
+    ok: bool
+    first_broken_seq: int | None
+    head_hash: str
+
+
+_HASHED = (
+    "seq", "at", "account", "action", "design_id", "licence_id", "hub", "oem", "blob",
+    "bytes", "complete", "client", "request_id",
+)  # fmt: skip
+
+
+def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    body = json.dumps({k: fields[k] for k in _HASHED}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(bytes.fromhex(prev_hash) + body.encode()).hexdigest()
+
+
+class AccessLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+
+    def append(
+        self,
+        *,
+        account: str,
+        action: str,
+        design_id: str,
+        licence_id: str | None,
+        hub: str | None,
+        oem: str,
+        blob: str,
+        size: int,
+        complete: bool,
+        client: str,
+        request_id: str,
+    ) -> AccessEntry:
+        with self._lock, self.engine.begin() as conn:
+            last = conn.execute(
+                select(access_log.c.seq, access_log.c.entry_hash)
+                .order_by(access_log.c.seq.desc())
+                .limit(1)
+            ).one_or_none()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            fields: dict[str, Any] = {
+                "seq": seq,
+                "at": int(time.time()),
+                "account": account,
+                "action": action,
+                "design_id": design_id,
+                "licence_id": licence_id,
+                "hub": hub,
+                "oem": oem,
+                "blob": blob,
+                "bytes": size,
+                "complete": complete,
+                "client": client[:128],
+                "request_id": request_id[:64],
+            }
+            digest = entry_hash(prev, fields)
+            conn.execute(insert(access_log).values(**fields, prev_hash=prev, entry_hash=digest))
+        return AccessEntry(**fields, prev_hash=prev, entry_hash=digest)
+
+    def entries(
+        self, *, oem: str | None = None, hub: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[AccessEntry]:
+        """Entries about ``oem``'s designs or ``hub``'s licences (either matches)."""
+        query = select(access_log).where(access_log.c.seq > after)
+        conds = []
+        if oem is not None:
+            conds.append(access_log.c.oem == oem)
+        if hub is not None:
+            conds.append(access_log.c.hub == hub)
+        if conds:
+            query = query.where(or_(*conds))
+        query = query.order_by(access_log.c.seq).limit(limit)
+        with self.engine.connect() as conn:
+            return [AccessEntry(**dict(row._mapping)) for row in conn.execute(query)]
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(access_log)).scalar_one())
+
+    def verify(self) -> ChainCheck:
+        """Walk the whole chain; the first entry whose hash or link does not match is named."""
+        prev = GENESIS
+        expected_seq = 1
+        count = 0
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(access_log).order_by(access_log.c.seq)):
+                entry = AccessEntry(**dict(row._mapping))
+                fields = asdict(entry)
+                if (
+                    entry.seq != expected_seq
+                    or entry.prev_hash != prev
+                    or entry_hash(prev, fields) != entry.entry_hash
+                ):
+                    return ChainCheck(count, False, expected_seq, prev)
+                prev = entry.entry_hash
+                expected_seq += 1
+                count += 1
+        return ChainCheck(count, True, None, prev)

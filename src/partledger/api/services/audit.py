@@ -1,0 +1,155 @@
+"""Provenance of a part with per-claim verification, and paginated event feeds.
+
+Provenance is assembled and verified by the SDK's ``Auditor`` against the chain
+and the blob store. Results are cached per (design, serial) for the current chain
+head: any new block (the head is polled in the background) invalidates them, so a
+cached answer is never older than one poll interval.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import asdict
+from typing import Any
+
+from partledger.api.services.errors import InvalidRequest, NotFound
+from partledger.chain import ids
+from partledger.chain.ledger_errors import UnknownPrint
+from partledger.index import IndexReader
+from partledger.sdk import Auditor, Ledger, load_batch
+from partledger.sdk.types import hex32, to_bytes32
+from partledger.storage import BlobNotFoundError
+
+CACHE_SIZE = 10_000
+
+
+class AuditService:
+    def __init__(self, ledger: Ledger, index: IndexReader | None) -> None:
+        self.ledger = ledger
+        self.index = index
+        self.auditor = Auditor(ledger)
+        self.head = 0
+        self._cache: OrderedDict[tuple[str, str, str | None], tuple[int, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def designs_of_serial(self, serial_number: str) -> list[str]:
+        if self.index is None:
+            return []
+        rows = self.index.prints_by_serial(ids.serial_hash(serial_number))
+        return sorted({r.design_id for r in rows})
+
+    def provenance_json(
+        self, serial_number: str, design_id: str | None, batch: str | None
+    ) -> bytes:
+        """The provenance document (JSON bytes), from cache when the head has not moved."""
+        if design_id is None:
+            designs = self.designs_of_serial(serial_number)
+            if not designs:
+                raise NotFound(
+                    f"no print with serial {serial_number!r} is indexed (give design_id)"
+                )
+            if len(designs) > 1:
+                raise InvalidRequest(
+                    f"serial {serial_number!r} is used by {len(designs)} designs: give design_id"
+                )
+            design_id = designs[0]
+        try:
+            design_id = hex32(to_bytes32(design_id, "design id"))
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from None
+        key = (design_id, serial_number, batch)
+        head = self.head
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == head and head:
+                self._cache.move_to_end(key)
+                return hit[1]
+        body = json.dumps(self._provenance(design_id, serial_number, batch)).encode()
+        with self._lock:
+            self._cache[key] = (head, body)
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return body
+
+    def _provenance(self, design_id: str, serial_number: str, batch: str | None) -> dict[str, Any]:
+        anchored = None
+        if batch is not None:
+            try:
+                anchored = load_batch(self.ledger, batch)
+            except (BlobNotFoundError, ValueError) as exc:
+                raise NotFound(f"no Merkle batch {batch}: {exc}") from None
+        try:
+            p = self.auditor.provenance(design_id, serial_number, batch=anchored)
+        except UnknownPrint:
+            raise NotFound(f"no print {serial_number!r} of design {design_id}") from None
+        verification = self.auditor.verify(p)
+        licence = asdict(p.licence)
+        licence["required_standard"] = (
+            bytes(p.licence.required_standard).rstrip(b"\0").decode(errors="replace")
+        )
+        licence["remaining"] = p.licence.remaining
+        attestation = asdict(p.attestation)
+        attestation["merkle_proof"] = list(p.attestation.merkle_proof)
+        return {
+            "design_id": p.design_id,
+            "serial_number": p.serial_number,
+            "record": {
+                "licence_id": hex32(p.record.licence_id),
+                "serial": hex32(p.record.serial),
+                "machine_id": hex32(p.record.machine_id),
+                "material_lot_hash": hex32(p.record.material_lot_hash),
+                "quality_report_hash": hex32(p.record.quality_report_hash),
+            },
+            "attestation": attestation,
+            "design": p.design,
+            "licence": licence,
+            "hub": p.hub,
+            "machine": p.machine,
+            "qualification": p.qualification,
+            "invalidated": p.invalidated,
+            "recalled": p.recalled,
+            "verified": verification.ok,
+            "claims": [asdict(c) for c in verification.claims],
+        }
+
+    def events(
+        self, *, design_id: str | None, licence_id: str | None, after_block: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Ledger events about a design or a licence, oldest first, from ``after_block``."""
+        if (design_id is None) == (licence_id is None):
+            raise InvalidRequest("give exactly one of design_id and licence_id")
+        try:
+            key = to_bytes32(design_id or licence_id or "", "id")
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from None
+        name = "designId" if design_id else "licenceId"
+        out: list[dict[str, Any]] = []
+        start = max(after_block + 1, self.ledger.deployment.start_block)
+        for contract in (self.ledger.registry, self.ledger.prints):
+            for event in contract.events:
+                inputs = [i["name"] for i in event.abi["inputs"] if i.get("indexed")]
+                if name not in inputs:
+                    continue
+                logs = event().get_logs(from_block=start, argument_filters={name: key})
+                for entry in logs:
+                    out.append(
+                        {
+                            "event": entry["event"],
+                            "block_number": int(entry["blockNumber"]),
+                            "log_index": int(entry["logIndex"]),
+                            "tx_hash": "0x" + bytes(entry["transactionHash"]).hex(),
+                            "args": {k: _plain(v) for k, v in entry["args"].items()},
+                        }
+                    )
+        out.sort(key=lambda e: (e["block_number"], e["log_index"]))
+        return out[:limit]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,173 @@
+"""Everything one service instance holds: ledger, databases, services, background workers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
+
+from partledger.api.services.access_log import AccessLog
+from partledger.api.services.audit import AuditService
+from partledger.api.services.auth import AuthService, load_secret
+from partledger.api.services.db import open_service_database
+from partledger.api.services.ledger import LedgerService
+from partledger.api.services.metrics import Metrics
+from partledger.api.services.ratelimit import RateLimiter
+from partledger.api.services.relayer import Relayer
+from partledger.chain.local import DEFAULT_MNEMONIC
+from partledger.config import Settings
+from partledger.crypto import Identity
+from partledger.errors import ConfigError
+from partledger.index import Indexer, IndexerConfig, IndexReader, open_database
+from partledger.runtime import Runtime
+from partledger.sdk import Ledger
+
+log = logging.getLogger("partledger.api")
+DEV_CHAIN_IDS = (31337, 1337)
+
+
+def relayer_account(settings: Settings, chain_id: int) -> LocalAccount:
+    """The relaying account: configured key, or anvil's dev account 9 on a local chain."""
+    if settings.relayer_key:
+        configured: LocalAccount = Account.from_key(settings.relayer_key)
+        return configured
+    if chain_id not in DEV_CHAIN_IDS:
+        raise ConfigError("PARTLEDGER_RELAYER_KEY is required to relay prints on this chain")
+    Account.enable_unaudited_hdwallet_features()
+    dev: LocalAccount = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path="m/44'/60'/0'/0/9")
+    return dev
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    runtime: Runtime
+    ledger: Ledger
+    engine: Engine
+    auth: AuthService
+    access: AccessLog
+    chain: LedgerService
+    relayer: Relayer
+    audit: AuditService
+    metrics: Metrics
+    limiter: RateLimiter
+    index: IndexReader | None
+    index_engine: Engine | None
+    indexer: Indexer | None = None
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def build(
+        cls,
+        runtime: Runtime,
+        *,
+        custodians: Sequence[Identity] = (),
+        relayer: LocalAccount | None = None,
+    ) -> ServiceContext:
+        settings = runtime.settings
+        ledger = Ledger.open(runtime.w3, runtime.deployment, settings.data_dir, confirmations=0)
+        engine = open_service_database(settings.service_sqlalchemy_url)
+        chain_id = int(runtime.deployment.chain_id)
+        metrics = Metrics()
+        index_engine = open_database(settings.sqlalchemy_url) if settings.api_indexer else None
+        index = IndexReader(index_engine) if index_engine is not None else None
+        auth = AuthService(
+            engine,
+            ledger,
+            load_secret(settings.api_token_secret, settings.data_dir / "api" / "token.key"),
+            chain_id=chain_id,
+            token_ttl=settings.api_token_ttl,
+            nonce_ttl=settings.api_nonce_ttl,
+            role_cache_seconds=settings.api_role_cache_seconds,
+            domain=settings.api_domain,
+        )
+        finality = settings.relay_finality_blocks
+        if finality is None:
+            finality = 0 if chain_id in DEV_CHAIN_IDS else 12
+        return cls(
+            settings=settings,
+            runtime=runtime,
+            ledger=ledger,
+            engine=engine,
+            auth=auth,
+            access=AccessLog(engine),
+            chain=LedgerService(ledger, index, custodians),
+            relayer=Relayer(
+                engine,
+                ledger,
+                relayer or relayer_account(settings, chain_id),
+                batch_size=settings.relay_batch_size,
+                window=settings.relay_window_ms / 1000,
+                finality=finality,
+                metrics=metrics,
+            ),
+            audit=AuditService(ledger, index),
+            metrics=metrics,
+            limiter=RateLimiter(settings.api_rate_per_second, settings.api_rate_burst),
+            index=index,
+            index_engine=index_engine,
+        )
+
+    # -- background work --------------------------------------------------------------------
+    def start(self) -> None:
+        self.relayer.start()
+        self._spawn("pl-head", self._watch_head)
+        if self.index_engine is not None:
+            rpc_url = str(getattr(self.ledger.w3.provider, "endpoint_uri", ""))
+            config = IndexerConfig.from_deployment(
+                self.ledger.deployment, rpc_url, self.settings.sqlalchemy_url, poll_interval=0.5
+            )
+            self.indexer = Indexer(config, engine=self.index_engine)
+            self._spawn("pl-indexer", self._run_indexer)
+
+    def _spawn(self, name: str, target: Any) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _run_indexer(self) -> None:
+        assert self.indexer is not None
+        while not self._stop.is_set():
+            try:
+                self.indexer.run(self._stop)
+            except Exception:
+                log.exception("indexer stopped with an error; restarting in 2s")
+                self._stop.wait(2.0)
+
+    def _watch_head(self) -> None:
+        while not self._stop.is_set():
+            try:
+                head = int(self.ledger.w3.eth.block_number)
+                self.audit.head = head
+                self.relayer.head = max(self.relayer.head, head)
+                status = self.index.status() if self.index is not None else None
+                if status is not None:
+                    self.metrics.indexer_lag.set(max(0, head - status.last_block))
+            except Exception as exc:  # the chain may be briefly away; /ready reports it
+                log.debug("head poll failed: %s", type(exc).__name__)
+            self._stop.wait(0.25)
+
+    def indexer_lag(self) -> int | None:
+        if self.index is None:
+            return None
+        status = self.index.status()
+        if status is None:
+            return None
+        return max(0, int(self.ledger.w3.eth.block_number) - status.last_block)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.relayer.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        if self.indexer is not None:
+            self.indexer.close()
+        self.ledger.journal.close()
+        self.engine.dispose()

@@ -1,0 +1,118 @@
+"""The service's own tables (SQLite by default, PostgreSQL): nonces, access log, relay queue.
+
+They are separate from the event index (which the indexer owns and rebuilds from the
+chain): what lives here cannot be rebuilt from the chain, so it is kept durably.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+
+from partledger.index.db import normalize_url
+
+metadata = MetaData()
+
+siwe_nonces = Table(
+    "siwe_nonces",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Column("used_by", String(42), nullable=True),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", BigInteger, nullable=False),
+    Column("account", String(42), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("design_id", String(66), nullable=False),
+    Column("licence_id", String(66), nullable=True),
+    Column("hub", String(42), nullable=True),
+    Column("oem", String(42), nullable=False),
+    Column("blob", String(64), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("client", String(128), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False, unique=True),
+    Index("ix_access_log_oem", "oem", "seq"),
+    Index("ix_access_log_hub", "hub", "seq"),
+)
+
+relay_queue = Table(
+    "relay_queue",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("seq", Integer, nullable=False, unique=True),
+    Column("submitted_at", BigInteger, nullable=False),
+    Column("submitted_by", String(42), nullable=False),
+    Column("hub", String(42), nullable=False),
+    Column("design_id", String(66), nullable=False),
+    Column("licence_id", String(66), nullable=False),
+    Column("serial", String(66), nullable=False),
+    Column("record", LargeBinary, nullable=False),
+    Column("deadline", BigInteger, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False),  # queued | sent | mined | failed
+    Column("tx_nonce", BigInteger, nullable=True),
+    Column("raw_tx", LargeBinary, nullable=True),
+    Column("tx_hash", String(66), nullable=True),
+    Column("sent_at", BigInteger, nullable=True),
+    Column("block_number", BigInteger, nullable=True),
+    Column("block_hash", String(66), nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("design_id", "serial", name="uq_relay_design_serial"),
+    Index("ix_relay_status", "status", "seq"),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("blob", String(64), primary_key=True),
+    Column("account", String(42), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("at", BigInteger, nullable=False),
+)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+    finally:
+        cursor.close()
+
+
+def open_service_database(url: str) -> Engine:
+    """The service database, with its tables created if missing."""
+    parsed = normalize_url(url)
+    engine = create_engine(parsed, pool_pre_ping=True)
+    if parsed.drivername.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    metadata.create_all(engine)
+    return engine

@@ -1,0 +1,480 @@
+"""The print relayer: hub-signed EIP-712 attestations, queued durably, relayed in batches.
+
+Flow of one attestation (one row of ``relay_queue``):
+
+``queued``  accepted (signature checked against the licence's hub), committed to SQL;
+``sent``    signed as a transaction with a reserved nonce; the raw bytes and hash are
+            committed *before* broadcasting, so after a crash the same bytes are
+            re-broadcast (a nonce can be mined once: never a duplicate);
+``mined``   its receipt is in (``failed`` if it reverted, with the contract error);
+the receipt reads ``final`` once the block is ``finality`` blocks deep.
+
+Batching: the worker collects up to ``batch_size`` queued rows (waiting at most
+``window`` seconds after the first), signs them with consecutive nonces and sends
+them in one JSON-RPC batch request, then collects their receipts in batch
+requests. ``PrintLedger`` relays signatures one per call (``attestPrintBySig``;
+``attestBatch``/``anchorBatch`` need the hub as sender), so a batch is many
+transactions sent together rather than one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from eth_abi.abi import encode as abi_encode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from web3 import Web3
+
+from partledger.api.services.auth import EIP1271_ABI, EIP1271_MAGIC
+from partledger.api.services.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from partledger.api.services.metrics import Metrics
+from partledger.chain import ids
+from partledger.chain.eip712 import attest_print_digest
+from partledger.chain.ids import PrintRecord
+from partledger.chain.reverts import revert_from_exception
+from partledger.sdk import Ledger
+from partledger.sdk.ledger import PRINT_LEDGER
+from partledger.sdk.types import hex32
+
+from .db import relay_queue
+
+log = logging.getLogger("partledger.relayer")
+SELECTOR = keccak(text="attestPrintBySig((bytes32,bytes32,bytes32,bytes32,bytes32),uint256,bytes)")[
+    :4
+]
+RELAY_GAS = 400_000
+RESEND_AFTER = 5.0
+
+
+@dataclass(frozen=True)
+class Submission:
+    record: PrintRecord
+    deadline: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class RelayReceipt:
+    receipt_id: str
+    status: str  # pending | mined | final | failed
+    hub: str
+    design_id: str
+    licence_id: str
+    serial: str
+    tx_hash: str | None
+    block_number: int | None
+    block_hash: str | None
+    error: str | None
+
+
+class Relayer:
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: Ledger,
+        account: LocalAccount,
+        *,
+        batch_size: int,
+        window: float,
+        finality: int,
+        metrics: Metrics,
+    ) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.account = account
+        self.batch_size = batch_size
+        self.window = window
+        self.finality = finality
+        self.metrics = metrics
+        self.chain_id = int(ledger.deployment.chain_id)
+        self.contract = ledger.deployment.address(PRINT_LEDGER)
+        self.rpc_url = str(getattr(ledger.w3.provider, "endpoint_uri", ""))
+        self.dev_chain = self.chain_id in (31337, 1337)
+        self._http = requests.Session()
+        self._licences: dict[bytes, bytes] = {}
+        self._hub_nonce: dict[str, tuple[float, int]] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_nonce: int | None = None
+        self._seq_lock = threading.Lock()
+        self._fees: tuple[float, dict[str, int]] = (0.0, {})
+        self.head = 0
+
+    # -- submission ----------------------------------------------------------------------
+    def _design_of(self, licence_id: bytes) -> bytes:
+        design = self._licences.get(licence_id)
+        if design is None:
+            raw = self.ledger.view(PRINT_LEDGER, "licence", licence_id)
+            if raw[5] == 0:
+                raise NotFound(f"no licence {hex32(licence_id)}")
+            design = bytes(raw[0])
+            self._licences[licence_id] = design  # a licence's design never changes
+        return design
+
+    def _nonce_of(self, hub: str) -> int:
+        now = time.monotonic()
+        cached = self._hub_nonce.get(hub)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        nonce = int(self.ledger.view(PRINT_LEDGER, "nonces", hub))
+        self._hub_nonce[hub] = (now + 1.0, nonce)
+        return nonce
+
+    def _check_signature(self, hub: str, item: Submission) -> None:
+        digest = attest_print_digest(
+            item.record, self._nonce_of(hub), item.deadline, self.chain_id, self.contract
+        )
+        if len(item.signature) == 65:
+            try:
+                signer = Account._recover_hash(digest, signature=item.signature)
+            except Exception:
+                signer = None
+            if signer == hub:
+                return
+        w3 = self.ledger.w3
+        if w3.eth.get_code(Web3.to_checksum_address(hub)):
+            wallet = w3.eth.contract(address=Web3.to_checksum_address(hub), abi=EIP1271_ABI)
+            try:
+                magic = wallet.functions.isValidSignature(digest, item.signature).call()
+            except Exception:
+                magic = b""
+            if bytes(magic) == EIP1271_MAGIC:
+                return
+        raise Forbidden("the signature is not the licensed hub's (or its nonce was cancelled)")
+
+    def submit(self, submitter: str, items: Sequence[Submission]) -> list[RelayReceipt]:
+        """Check and queue attestations; re-submitting the same one returns its receipt."""
+        now = int(time.time())
+        rows = []
+        for item in items:
+            hub = ids.hub_of_licence(item.record.licence_id)
+            if hub != submitter:
+                raise Forbidden("a hub may only submit attestations of its own licences")
+            if item.deadline < now:
+                raise InvalidRequest(f"the signature's deadline {item.deadline} has passed")
+            design = self._design_of(item.record.licence_id)
+            self._check_signature(hub, item)
+            rows.append((item, hub, design))
+        receipts = []
+        for item, hub, design in rows:
+            receipts.append(self._enqueue(submitter, item, hub, design, now))
+        self._wake.set()
+        return receipts
+
+    def _enqueue(
+        self, submitter: str, item: Submission, hub: str, design: bytes, now: int
+    ) -> RelayReceipt:
+        record = b"".join(item.record.as_tuple())
+        key = (hex32(design), hex32(item.record.serial))
+        receipt_id = str(uuid.uuid4())
+        try:
+            with self._seq_lock, self.engine.begin() as conn:
+                seq = conn.execute(select(func.coalesce(func.max(relay_queue.c.seq), 0))).scalar()
+                conn.execute(
+                    insert(relay_queue).values(
+                        id=receipt_id,
+                        seq=int(seq or 0) + 1,
+                        submitted_at=now,
+                        submitted_by=submitter,
+                        hub=hub,
+                        design_id=key[0],
+                        licence_id=hex32(item.record.licence_id),
+                        serial=key[1],
+                        record=record,
+                        deadline=item.deadline,
+                        signature=item.signature,
+                        status="queued",
+                    )
+                )
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(relay_queue).where(
+                        relay_queue.c.design_id == key[0], relay_queue.c.serial == key[1]
+                    )
+                ).one()
+            if row.record != record:
+                raise Conflict(
+                    f"serial {key[1]} of design {key[0]} was already submitted with another record"
+                ) from None
+            return self._receipt(row)
+        return RelayReceipt(
+            receipt_id, "pending", hub, key[0], hex32(item.record.licence_id), key[1],
+            None, None, None, None,
+        )  # fmt: skip
+
+    # -- receipts ---------------------------------------------------------------------------
+    def receipt(self, receipt_id: str, viewer: str) -> RelayReceipt:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(relay_queue).where(relay_queue.c.id == receipt_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no receipt {receipt_id}")
+        if viewer not in (row.hub, row.submitted_by):
+            raise Forbidden("the receipt belongs to another hub")
+        return self._receipt(row)
+
+    def _receipt(self, row: Any) -> RelayReceipt:
+        status = {"queued": "pending", "sent": "pending"}.get(row.status, row.status)
+        if status == "mined" and row.block_number is not None:
+            head = self.head or int(self.ledger.w3.eth.block_number)
+            if head - int(row.block_number) >= self.finality:
+                status = "final"
+        return RelayReceipt(
+            row.id, status, row.hub, row.design_id, row.licence_id, row.serial,
+            row.tx_hash, row.block_number, row.block_hash, row.error,
+        )  # fmt: skip
+
+    def depth(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(relay_queue)
+                    .where(relay_queue.c.status.in_(("queued", "sent")))
+                ).scalar_one()
+            )
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(relay_queue.c.status, func.count()).group_by(relay_queue.c.status)
+            ).all()
+        return {str(status): int(n) for status, n in rows}
+
+    # -- the worker ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="pl-relayer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.step()
+            except Exception:
+                log.exception("relayer step failed; retrying")
+                worked = False
+                self._next_nonce = None
+                self._stop.wait(1.0)
+            if not worked:
+                self._wake.wait(0.25)
+                self._wake.clear()
+
+    def step(self) -> bool:
+        """Finish what was sent, then sign and send one batch; return whether work was done."""
+        sent = self._collect_sent()
+        batch = self._take_batch()
+        if batch:
+            self._sign_and_persist(batch)
+            self._broadcast(batch)
+            self._collect_sent(wait=True)
+        self.metrics.relayer_queue_depth.set(self.depth())
+        return bool(batch) or sent
+
+    def _rpc(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        if not calls:
+            return []
+        payload = [
+            {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
+        ]
+        response = self._http.post(self.rpc_url, json=payload, timeout=60)
+        response.raise_for_status()
+        answers = {a["id"]: a for a in response.json()}
+        return [answers.get(i, {"error": {"message": "no answer"}}) for i in range(len(calls))]
+
+    def _take_batch(self) -> list[Any]:
+        query = (
+            select(relay_queue)
+            .where(relay_queue.c.status == "queued")
+            .order_by(relay_queue.c.seq)
+            .limit(self.batch_size)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if rows and len(rows) < self.batch_size and self.window > 0:
+            first = int(rows[0].submitted_at)
+            wait = self.window - max(0.0, time.time() - first)
+            if wait > 0:
+                self._stop.wait(wait)
+                with self.engine.connect() as conn:
+                    rows = conn.execute(query).all()
+        return list(rows)
+
+    def _fee_fields(self) -> dict[str, int]:
+        stamp, fees = self._fees
+        if time.monotonic() - stamp > 2.0 or not fees:
+            block = self.ledger.w3.eth.get_block("latest")
+            base = int(block.get("baseFeePerGas", 0) or 0)
+            tip = 1_000_000_000
+            fees = {"maxFeePerGas": 3 * base + tip, "maxPriorityFeePerGas": tip}
+            self._fees = (time.monotonic(), fees)
+        return fees
+
+    def _sign_and_persist(self, rows: list[Any]) -> None:
+        if self._next_nonce is None:
+            with self.engine.connect() as conn:
+                highest = conn.execute(select(func.max(relay_queue.c.tx_nonce))).scalar()
+            chain = int(self.ledger.w3.eth.get_transaction_count(self.account.address, "pending"))
+            self._next_nonce = max(chain, int(highest) + 1 if highest is not None else 0)
+        fees = self._fee_fields()
+        now = int(time.time())
+        updates = []
+        for row in rows:
+            fields = [bytes(row.record[i : i + 32]) for i in range(0, 160, 32)]
+            data = SELECTOR + abi_encode(
+                ["(bytes32,bytes32,bytes32,bytes32,bytes32)", "uint256", "bytes"],
+                [tuple(fields), int(row.deadline), bytes(row.signature)],
+            )
+            signed = self.account.sign_transaction(
+                {
+                    "to": self.contract,
+                    "data": data,
+                    "gas": RELAY_GAS,
+                    "nonce": self._next_nonce,
+                    "chainId": self.chain_id,
+                    "value": 0,
+                    "type": 2,
+                    **fees,
+                }
+            )
+            updates.append(
+                {
+                    "rid": row.id,
+                    "tx_nonce": self._next_nonce,
+                    "raw_tx": bytes(signed.raw_transaction),
+                    "tx_hash": "0x" + bytes(signed.hash).hex(),
+                }
+            )
+            self._next_nonce += 1
+        with self.engine.begin() as conn:  # persisted before any byte leaves: crash-safe
+            for u in updates:
+                conn.execute(
+                    update(relay_queue)
+                    .where(relay_queue.c.id == u["rid"], relay_queue.c.status == "queued")
+                    .values(
+                        status="sent",
+                        tx_nonce=u["tx_nonce"],
+                        raw_tx=u["raw_tx"],
+                        tx_hash=u["tx_hash"],
+                        sent_at=now,
+                    )
+                )
+
+    def _broadcast(self, rows: list[Any] | None = None) -> None:
+        query = select(relay_queue).where(relay_queue.c.status == "sent")
+        if rows is not None:
+            query = query.where(relay_queue.c.id.in_([r.id for r in rows]))
+        with self.engine.connect() as conn:
+            sent = conn.execute(query.order_by(relay_queue.c.tx_nonce)).all()
+        answers = self._rpc(
+            [("eth_sendRawTransaction", ["0x" + bytes(r.raw_tx).hex()]) for r in sent]
+        )
+        for row, answer in zip(sent, answers, strict=True):
+            error = str(answer.get("error", {}).get("message", "")).lower()
+            if error and "already known" not in error and "nonce too low" not in error:
+                log.warning("relay of %s not accepted by the node: %s", row.id, error)
+
+    def _collect_sent(self, *, wait: bool = False) -> bool:
+        deadline = time.monotonic() + (30.0 if wait else 0.0)
+        resent_at = time.monotonic()
+        progressed = False
+        while True:
+            with self.engine.connect() as conn:
+                pending = conn.execute(
+                    select(relay_queue)
+                    .where(relay_queue.c.status == "sent")
+                    .order_by(relay_queue.c.tx_nonce)
+                ).all()
+            if not pending:
+                return progressed
+            answers = self._rpc([("eth_getTransactionReceipt", [r.tx_hash]) for r in pending])
+            mined = [
+                (row, a["result"])
+                for row, a in zip(pending, answers, strict=True)
+                if a.get("result")
+            ]
+            if mined:
+                self._record_mined(mined)
+                progressed = True
+                self.head = max(self.head, max(int(r["blockNumber"], 16) for _, r in mined))
+            if len(mined) == len(pending) or time.monotonic() > deadline:
+                if not wait and len(mined) < len(pending):
+                    stale = [r for r in pending if time.time() - int(r.sent_at) > RESEND_AFTER]
+                    if stale:
+                        self._recover_stale(stale)
+                return progressed
+            if time.monotonic() - resent_at > RESEND_AFTER:
+                self._broadcast()  # anvil can strand a burst (foundry #10122): resend bytes
+                if self.dev_chain:
+                    self._rpc([("evm_mine", [])])
+                resent_at = time.monotonic()
+            time.sleep(0.02)
+
+    def _recover_stale(self, stale: list[Any]) -> None:
+        """Re-broadcast identical bytes; requeue only rows whose nonce is provably spent."""
+        chain_nonce = int(self.ledger.w3.eth.get_transaction_count(self.account.address))
+        requeue = [r.id for r in stale if int(r.tx_nonce) < chain_nonce]
+        if requeue:
+            # the nonce was spent by another transaction, so these bytes can never be mined
+            answers = self._rpc([("eth_getTransactionReceipt", [r.tx_hash]) for r in stale])
+            landed = {r.id for r, a in zip(stale, answers, strict=True) if a.get("result")}
+            requeue = [rid for rid in requeue if rid not in landed]
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(relay_queue)
+                    .where(relay_queue.c.id.in_(requeue), relay_queue.c.status == "sent")
+                    .values(status="queued", raw_tx=None, tx_hash=None, tx_nonce=None)
+                )
+        self._broadcast()
+        if self.dev_chain:
+            self._rpc([("evm_mine", [])])
+
+    def _record_mined(self, mined: list[tuple[Any, dict[str, Any]]]) -> None:
+        with self.engine.begin() as conn:
+            for row, receipt in mined:
+                ok = int(receipt["status"], 16) == 1
+                error = None if ok else self._revert_reason(row, int(receipt["blockNumber"], 16))
+                conn.execute(
+                    update(relay_queue)
+                    .where(relay_queue.c.id == row.id)
+                    .values(
+                        status="mined" if ok else "failed",
+                        block_number=int(receipt["blockNumber"], 16),
+                        block_hash=receipt["blockHash"],
+                        error=error,
+                    )
+                )
+                self.metrics.relayed_prints.labels("mined" if ok else "failed").inc()
+
+    def _revert_reason(self, row: Any, block: int) -> str:
+        tx = self.ledger.w3.eth.get_transaction(row.tx_hash)
+        try:
+            self.ledger.w3.eth.call(
+                {"from": self.account.address, "to": self.contract, "data": tx["input"]},
+                block_identifier=max(0, block - 1),
+            )
+        except Exception as exc:
+            revert = revert_from_exception(exc)
+            return str(revert) if revert is not None else f"{type(exc).__name__}"
+        return "reverted"
