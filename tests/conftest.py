@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from helpers.world import World, build_world
 from partledger.chain.connect import connect
 from partledger.chain.local import DEFAULT_MNEMONIC, LocalChain
 
@@ -48,3 +50,13 @@ def snapshot(w3: Web3) -> Iterator[None]:
         yield
     finally:
         w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def world(
+    w3: Web3, dev_accounts: list[LocalAccount], tmp_path: Path, snapshot: None
+) -> Iterator[World]:
+    """A deployed ledger with an onboarded OEM, two hubs, a machine and a certifier."""
+    built = build_world(w3, dev_accounts, tmp_path)
+    yield built
+    built.ledger.journal.close()

@@ -152,8 +152,20 @@ class Journal:
             row = session.get(DesignKeyRow, design_id)
             return row.wrapped_key_blob if row else None
 
+    def referenced_blobs(self) -> set[str]:
+        """Blob ids the journal refers to: OEMs' own wrapped keys and in-flight intents' blobs."""
+        with Session(self.engine) as session:
+            keys = set(session.scalars(select(DesignKeyRow.wrapped_key_blob)))
+        for intent in self.pending():
+            keys |= {v for v in intent.data.values() if isinstance(v, str) and _is_blob_id(v)}
+        return keys
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _is_blob_id(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

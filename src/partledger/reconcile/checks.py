@@ -1,0 +1,400 @@
+"""The reconciler's checks: each reads chain, index, store or journal and returns findings.
+
+Checks only read. Blob ids are bare lowercase hex SHA-256 (the store's names);
+on-chain hashes are the same 32 bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select, union_all
+
+from partledger.index import schema
+from partledger.index.store import Store
+from partledger.reconcile.findings import Finding, Severity
+from partledger.sdk.ledger import Ledger
+from partledger.storage import BlobNotFoundError
+
+ZERO = b"\x00" * 32
+MERKLE_BATCH_KIND = b'"kind": "partledger/merkle-batch/v1"'
+
+
+@dataclass(frozen=True)
+class Options:
+    """How deep and how patient the checks are."""
+
+    deep: bool = True
+    """Re-hash every blob (finds flipped bytes); False checks existence only."""
+    orphan_grace: timedelta = timedelta(hours=1)
+    pending_age: timedelta = timedelta(minutes=10)
+    max_index_lag: int = 50
+
+
+def _hex(value: bytes) -> str:
+    return bytes(value).hex()
+
+
+def blob_state(ledger: Ledger, blob_id: str, deep: bool) -> str:
+    """``ok``, ``missing`` or ``corrupted`` (the bytes hash to something else)."""
+    try:
+        with ledger.store.open(blob_id) as blob:
+            if not deep:
+                return "ok"
+            digest = hashlib.sha256()
+            while chunk := blob.read(1 << 20):
+                digest.update(chunk)
+    except (BlobNotFoundError, FileNotFoundError):
+        return "missing"
+    return "ok" if digest.hexdigest() == blob_id else "corrupted"
+
+
+def _blob_finding(
+    check: str, state: str, severity: Severity, what: str, blob_id: str, ids: dict[str, str]
+) -> Finding:
+    return Finding(
+        check=f"{check}.{state}",
+        severity=severity,
+        message=f"{what} blob {blob_id} is {state}",
+        ids={**ids, "blob": blob_id},
+        repairable=state == "corrupted",  # quarantined; restored if a good copy appears
+    )
+
+
+def check_design_blobs(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """Every registered design's container and metadata are in the store and intact."""
+    d = schema.designs.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(d.design_id, d.container_hash, d.metadata_hash)).all()
+    findings = []
+    for design_id, container, metadata in rows:
+        ids = {"design": "0x" + _hex(design_id)}
+        for what, value, severity in (
+            ("container", container, Severity.CRITICAL),
+            ("metadata", metadata, Severity.ERROR),
+        ):
+            state = blob_state(ledger, _hex(value), options.deep)
+            if state != "ok":
+                findings.append(
+                    _blob_finding(f"design.{what}", state, severity, what, _hex(value), ids)
+                )
+    return findings
+
+
+def check_licence_blobs(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """Every licence's wrapped key and (current) terms are in the store and intact."""
+    lic, ev = schema.licences.c, schema.licence_events.c
+    with engine.connect() as conn:
+        issued = conn.execute(select(lic.licence_id, lic.wrapped_key_hash, lic.terms_hash)).all()
+        amended = conn.execute(
+            select(ev.licence_id, ev.terms_hash).where(ev.terms_hash.is_not(None))
+        ).all()
+    wanted: dict[tuple[str, str], str] = {}
+    for licence_id, wrapped, terms in issued:
+        wanted[("wrapped_key", _hex(wrapped))] = "0x" + _hex(licence_id)
+        wanted[("terms", _hex(terms))] = "0x" + _hex(licence_id)
+    for licence_id, terms in amended:
+        if bytes(terms) != ZERO:
+            wanted[("terms", _hex(terms))] = "0x" + _hex(licence_id)
+    findings = []
+    for (what, blob_id), licence_id in sorted(wanted.items()):
+        state = blob_state(ledger, blob_id, options.deep)
+        if state != "ok":
+            findings.append(
+                _blob_finding(
+                    f"licence.{what}",
+                    state,
+                    Severity.ERROR,
+                    what.replace("_", " "),
+                    blob_id,
+                    {"licence": licence_id},
+                )
+            )
+    return findings
+
+
+def check_quality_reports(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """Attestations whose quality-report blob is missing or does not match its hash."""
+    p = schema.prints.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(p.licence_id, p.serial, p.quality_report_hash).where(
+                p.quality_report_hash != ZERO
+            )
+        ).all()
+    findings = []
+    for licence_id, serial, report in rows:
+        state = blob_state(ledger, _hex(report), options.deep)
+        if state != "ok":
+            findings.append(
+                _blob_finding(
+                    "print.quality_report",
+                    state,
+                    Severity.WARNING,
+                    "quality report",
+                    _hex(report),
+                    {"licence": "0x" + _hex(licence_id), "serial": "0x" + _hex(serial)},
+                )
+            )
+    return findings
+
+
+def referenced_blobs(ledger: Ledger, engine: Engine) -> set[str]:
+    """Every blob id something refers to: on-chain hashes, the journal's keys and intents."""
+    columns = [
+        schema.designs.c.container_hash,
+        schema.designs.c.metadata_hash,
+        schema.licences.c.wrapped_key_hash,
+        schema.licences.c.terms_hash,
+        schema.licence_events.c.terms_hash,
+        schema.prints.c.quality_report_hash,
+    ]
+    referenced: set[str] = set()
+    with engine.connect() as conn:
+        for column in columns:
+            referenced |= {_hex(v) for (v,) in conn.execute(select(column).distinct()) if v}
+    referenced |= ledger.journal.referenced_blobs()
+    return referenced
+
+
+def _anchored_roots(engine: Engine) -> set[bytes]:
+    with engine.connect() as conn:
+        return {bytes(r) for (r,) in conn.execute(select(schema.batch_anchors.c.root))}
+
+
+def _is_anchored_batch(ledger: Ledger, blob_id: str, roots: set[bytes]) -> bool:
+    """Merkle batch documents are referenced through their anchored root."""
+    try:
+        with ledger.store.open(blob_id) as blob:
+            data = blob.read(64 * 1024 * 1024)
+    except (BlobNotFoundError, FileNotFoundError):
+        return False
+    if MERKLE_BATCH_KIND not in data[:4096] and b"merkle-batch" not in data[:4096]:
+        return False
+    try:
+        root = bytes.fromhex(json.loads(data)["root"].removeprefix("0x"))
+    except (ValueError, KeyError, TypeError):
+        return False
+    return root in roots
+
+
+def check_orphans(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """Blobs nothing refers to, older than the grace period (e.g. a crash before registering)."""
+    referenced = referenced_blobs(ledger, engine)
+    roots = _anchored_roots(engine)
+    now = time.time()
+    findings = []
+    for blob_id in ledger.store.list():
+        if blob_id in referenced:
+            continue
+        age = now - _mtime(ledger, blob_id, now)
+        if age < options.orphan_grace.total_seconds():
+            continue
+        if _is_anchored_batch(ledger, blob_id, roots):
+            continue
+        findings.append(
+            Finding(
+                "blob.orphan",
+                Severity.WARNING,
+                f"blob {blob_id} is referenced by nothing on-chain or in the journal "
+                f"({age / 3600:.1f} h old)",
+                {"blob": blob_id},
+                repairable=True,
+            )
+        )
+    return findings
+
+
+def _mtime(ledger: Ledger, blob_id: str, default: float) -> float:
+    path_of = getattr(ledger.store, "path_of", None)
+    if path_of is None:
+        return 0.0  # unknown age: treat as old
+    try:
+        return float(path_of(blob_id).stat().st_mtime)
+    except OSError:
+        return default
+
+
+def check_pending_intents(ledger: Ledger, options: Options) -> list[Finding]:
+    """SDK operations interrupted (crash) and not recovered for a while."""
+    return [
+        Finding(
+            "journal.pending",
+            Severity.WARNING,
+            f"{intent.kind} by {intent.account} stuck in state {intent.state!r} since "
+            f"{intent.updated_at.isoformat(timespec='seconds')}",
+            {"intent": intent.id, "account": intent.account},
+            repairable=True,
+        )
+        for intent in ledger.journal.pending(older_than=options.pending_age)
+    ]
+
+
+def check_index_head(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """The index's last block is still the chain's, and the index is not far behind."""
+    with engine.connect() as conn:
+        state = Store(engine.dialect.name).load_state(conn)
+    if state is None:
+        return [
+            Finding(
+                "index.empty",
+                Severity.ERROR,
+                "the index has never synced",
+                repairable=True,
+            )
+        ]
+    findings = []
+    chain_block = ledger.w3.eth.get_block(state.last_block)
+    if state.last_hash is not None and bytes(chain_block["hash"]) != state.last_hash:
+        findings.append(
+            Finding(
+                "index.head_diverged",
+                Severity.ERROR,
+                f"the index holds block {state.last_block} as 0x{state.last_hash.hex()}, "
+                f"the chain has 0x{bytes(chain_block['hash']).hex()} (a reorg not yet seen)",
+                {"block": str(state.last_block)},
+                repairable=True,
+            )
+        )
+    lag = ledger.w3.eth.block_number - state.last_block
+    if lag > options.max_index_lag:
+        findings.append(
+            Finding(
+                "index.lagging",
+                Severity.WARNING,
+                f"the index is {lag} blocks behind the chain head",
+                {"block": str(state.last_block)},
+                repairable=True,
+            )
+        )
+    return findings
+
+
+def indexed_positions(engine: Engine, up_to: int) -> Counter[tuple[int, int]]:
+    """(block, log index) of every indexed log up to block ``up_to``."""
+    selects = [
+        select(t.c.block_number, t.c.log_index).where(t.c.block_number <= up_to)
+        for t in schema.EVENT_TABLES
+        if t is not schema.batch_anchor_entries
+    ]
+    with engine.connect() as conn:
+        return Counter((int(b), int(i)) for b, i in conn.execute(union_all(*selects)))
+
+
+def chain_positions(ledger: Ledger, start: int, end: int) -> dict[tuple[int, int], str]:
+    """(block, log index) → tx hash of every ledger log in ``[start, end]``, read from the node."""
+    addresses = [c.address for c in ledger.deployment.contracts.values()]
+    found: dict[tuple[int, int], str] = {}
+    step = 5000
+    for low in range(start, end + 1, step):
+        logs = ledger.w3.eth.get_logs(
+            {"fromBlock": low, "toBlock": min(end, low + step - 1), "address": addresses}  # type: ignore[typeddict-item]
+        )
+        for log in logs:
+            found[(int(log["blockNumber"]), int(log["logIndex"]))] = bytes(
+                log["transactionHash"]
+            ).hex()
+    return found
+
+
+def check_index_events(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """Every ledger log up to the index's last block is indexed exactly once."""
+    with engine.connect() as conn:
+        state = Store(engine.dialect.name).load_state(conn)
+    if state is None:
+        return []
+    on_chain = chain_positions(ledger, state.start_block, state.last_block)
+    indexed = indexed_positions(engine, state.last_block)
+    findings = []
+    missing = sorted(set(on_chain) - set(indexed))
+    if missing:
+        findings.append(
+            Finding(
+                "index.missing_events",
+                Severity.ERROR,
+                f"{len(missing)} ledger events are on-chain but not in the index "
+                f"(first at block {missing[0][0]}, log {missing[0][1]})",
+                {"first_block": str(missing[0][0]), "count": str(len(missing))},
+                repairable=True,
+            )
+        )
+    extra = sorted(set(indexed) - set(on_chain))
+    duplicated = [pos for pos, n in indexed.items() if n > 1]
+    if extra or duplicated:
+        first = (extra or duplicated)[0]
+        findings.append(
+            Finding(
+                "index.unknown_events",
+                Severity.ERROR,
+                f"{len(extra)} indexed events are not on-chain and {len(duplicated)} are "
+                f"indexed twice (first at block {first[0]}, log {first[1]})",
+                {"first_block": str(first[0])},
+                repairable=True,
+            )
+        )
+    return findings
+
+
+def indexed_print_counts(engine: Engine) -> dict[bytes, int]:
+    """Prints debited per licence according to the index (attested + anchored - refunded)."""
+    p, a, inv = schema.prints.c, schema.batch_anchor_entries.c, schema.print_invalidations.c
+    counts: Counter[bytes] = Counter()
+    with engine.connect() as conn:
+        for licence_id, n in conn.execute(
+            select(p.licence_id, func.count()).group_by(p.licence_id)
+        ):
+            counts[bytes(licence_id)] += int(n)
+        for licence_id, n in conn.execute(
+            select(a.licence_id, func.sum(a.count)).group_by(a.licence_id)
+        ):
+            counts[bytes(licence_id)] += int(n)
+        refunded = select(inv.licence_id, func.count()).where(inv.refunded.is_(True))
+        for licence_id, n in conn.execute(refunded.group_by(inv.licence_id)):
+            counts[bytes(licence_id)] -= int(n)
+        for (licence_id,) in conn.execute(select(schema.licences.c.licence_id)):
+            counts.setdefault(bytes(licence_id), 0)
+    return dict(counts)
+
+
+def check_print_counts(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """Each licence's printed count on-chain equals what the index counts."""
+    counts = indexed_print_counts(engine)
+    on_chain = _chain_printed(ledger, list(counts))
+    findings = []
+    for licence_id, expected in sorted(counts.items()):
+        actual = on_chain[licence_id]
+        if actual != expected:
+            findings.append(
+                Finding(
+                    "index.print_count",
+                    Severity.ERROR,
+                    f"licence 0x{licence_id.hex()} has {actual} prints on-chain, "
+                    f"the index counts {expected}",
+                    {"licence": "0x" + licence_id.hex()},
+                    repairable=True,
+                )
+            )
+    return findings
+
+
+def _chain_printed(ledger: Ledger, licence_ids: Iterable[bytes]) -> dict[bytes, int]:
+    """``licence(id).printed`` for many licences, in JSON-RPC batches."""
+    contract = ledger.prints
+    ids = list(licence_ids)
+    out: dict[bytes, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        with ledger.w3.batch_requests() as batch:
+            for licence_id in chunk:
+                batch.add(contract.functions.licence(licence_id))
+            results: list[Any] = batch.execute()
+        for licence_id, result in zip(chunk, results, strict=True):
+            out[licence_id] = int(result[2])
+    return out

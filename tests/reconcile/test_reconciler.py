@@ -1,0 +1,214 @@
+"""Every divergence between chain, index and store is found when injected, and repaired safely."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from helpers.world import METADATA, ONE_DAY, STANDARD, World
+from partledger.index import Indexer, IndexerConfig
+from partledger.reconcile import Options, Reconciler, Severity
+from partledger.sdk import PrintInput
+from partledger.storage import put_bytes
+
+
+@pytest.fixture
+def story(world: World) -> World:
+    """A design, a licence and two prints (one with a quality report)."""
+    design = world.oem.register_design(world.design_file(), METADATA)
+    issued = world.oem.issue_licence(
+        design.design_id, world.hub.address, max_prints=5, valid_until=world.now() + ONE_DAY,
+        required_standard=STANDARD,
+    )  # fmt: skip
+    world.hub.attest_print(PrintInput(issued.licence_id, "A", world.machine, "L", b"report A"))
+    world.hub.attest_print(PrintInput(issued.licence_id, "B", world.machine, "L"))
+    world.design_id = design.design_id  # type: ignore[attr-defined]
+    world.container = design.container_sha256  # type: ignore[attr-defined]
+    world.licence = issued  # type: ignore[attr-defined]
+    return world
+
+
+@pytest.fixture
+def reconciler(story: World, anvil: object) -> Iterator[Reconciler]:
+    ledger = story.ledger
+    config = IndexerConfig.from_deployment(
+        ledger.deployment, ledger.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+        f"sqlite:///{story.data_dir / 'index.db'}",
+    )  # fmt: skip
+    with Indexer(config) as indexer:
+        indexer.sync_once()
+        options = Options(orphan_grace=timedelta(seconds=0), pending_age=timedelta(seconds=0))
+        yield Reconciler(
+            ledger, indexer, quarantine_dir=story.data_dir / "quarantine", options=options
+        )
+
+
+def _flip_byte(world: World, blob_id: str) -> None:
+    path = world.ledger.store.path_of(blob_id)  # type: ignore[attr-defined]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    path.chmod(0o600)
+    path.write_bytes(bytes(data))
+
+
+def test_consistent_ledger_gives_a_clean_report(reconciler: Reconciler) -> None:
+    report = reconciler.run()
+    assert report.clean, [f.to_json() for f in report.findings]
+    assert set(report.checked) == {
+        "design_blobs", "licence_blobs", "quality_reports", "orphans", "pending_intents",
+        "index_head", "index_events", "print_counts",
+    }  # fmt: skip
+
+
+def test_deleted_container_is_critical_and_restorable_only_from_quarantine(
+    story: World, reconciler: Reconciler
+) -> None:
+    container = story.container  # type: ignore[attr-defined]
+    reconciler.quarantine.put(container, "test: operator moved it away")
+    report = reconciler.run()
+    [finding] = report.by_check("design.container.missing")
+    assert finding.severity is Severity.CRITICAL
+    assert finding.ids == {"design": story.design_id, "blob": container}  # type: ignore[attr-defined]
+    [outcome] = [o for o in reconciler.repair(report) if o.finding is finding]
+    assert outcome.repaired and "restored" in outcome.action
+    assert reconciler.run().clean
+
+
+def test_flipped_byte_in_a_container_is_found_and_quarantined_not_deleted(
+    story: World, reconciler: Reconciler
+) -> None:
+    container = story.container  # type: ignore[attr-defined]
+    _flip_byte(story, container)
+    report = reconciler.run()
+    [_finding] = report.by_check("design.container.corrupted")
+    outcomes = reconciler.repair(report)
+    assert not outcomes[0].repaired and "upload the original" in outcomes[0].action
+    held = reconciler.quarantine.get(container)
+    assert held.hashes_to != container  # the corrupted bytes are kept as evidence
+    assert reconciler.run().by_check("design.container.missing")
+
+
+def test_missing_and_corrupted_licence_blobs_and_quality_report(
+    story: World, reconciler: Reconciler
+) -> None:
+    licence = story.licence  # type: ignore[attr-defined]
+    story.ledger.store.delete(licence.wrapped_key_hash)
+    _flip_byte(story, licence.terms_hash)
+    report_blob = put_bytes(story.ledger.store, b"report A").sha256
+    story.ledger.store.delete(report_blob)
+    checks = {f.check for f in reconciler.run().findings}
+    assert checks == {
+        "licence.wrapped_key.missing", "licence.terms.corrupted", "print.quality_report.missing",
+    }  # fmt: skip
+
+
+def test_orphan_blob_is_quarantined_and_can_be_restored(
+    story: World, reconciler: Reconciler
+) -> None:
+    orphan = put_bytes(story.ledger.store, os.urandom(100)).sha256
+    report = reconciler.run()
+    [finding] = report.by_check("blob.orphan")
+    assert finding.ids["blob"] == orphan
+    reconciler.repair(report)
+    assert not story.ledger.store.exists(orphan)
+    assert reconciler.run().clean
+    reconciler.quarantine.restore(orphan)
+    assert story.ledger.store.exists(orphan)
+
+
+def test_orphans_younger_than_the_grace_period_are_left_alone(
+    story: World, reconciler: Reconciler
+) -> None:
+    put_bytes(story.ledger.store, os.urandom(100))
+    patient = Reconciler(
+        story.ledger, reconciler.indexer, quarantine_dir=story.data_dir / "q2",
+        options=Options(orphan_grace=timedelta(hours=1)),
+    )  # fmt: skip
+    assert patient.run(only=["orphans"]).clean
+
+
+def test_merkle_batch_documents_are_not_orphans(story: World, reconciler: Reconciler) -> None:
+    issued = story.oem.issue_licence(
+        story.design_id,
+        story.hub.address,
+        max_prints=5,
+        valid_until=story.now() + ONE_DAY,  # type: ignore[attr-defined]
+    )
+    story.hub.anchor_batch(
+        [PrintInput(issued.licence_id, f"M{i}", story.machine, "L") for i in range(3)]
+    )
+    reconciler.indexer.sync_once()
+    assert reconciler.run().clean
+
+
+def test_interrupted_registration_is_reported_and_resumed_with_the_oem_identity(
+    story: World, reconciler: Reconciler
+) -> None:
+    journal = story.ledger.journal
+    intent = journal.begin("register_design", story.oem.address, {"file": "x"})
+    report = reconciler.run()
+    [finding] = report.by_check("journal.pending")
+    assert finding.ids["intent"] == intent.id
+    without = reconciler.repair(report)
+    assert not next(o for o in without if o.finding is finding).repaired
+    with_key = reconciler.repair(report, identities=[story.oem.identity])
+    assert next(o for o in with_key if o.finding is finding).repaired
+    assert journal.pending() == []
+
+
+def test_missing_index_events_are_found_and_reingested(
+    story: World, reconciler: Reconciler
+) -> None:
+    from sqlalchemy import delete
+
+    from partledger.index import schema
+
+    with reconciler.indexer.engine.begin() as conn:
+        conn.execute(delete(schema.prints))
+    report = reconciler.run()
+    assert {f.check for f in report.findings if f.severity > Severity.INFO} == {
+        "index.missing_events", "index.print_count",
+    }  # fmt: skip
+    assert report.by_check("blob.orphan_check_skipped")  # the quality report is not an orphan
+    assert all(o.repaired for o in reconciler.repair(report))
+    assert reconciler.run().clean
+    assert story.ledger.store.exists(hashlib.sha256(b"report A").hexdigest())
+
+
+def test_index_behind_a_reorg_is_detected_and_resynced(
+    story: World, reconciler: Reconciler
+) -> None:
+    w3 = story.ledger.w3
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    story.hub.attest_print(PrintInput(story.licence.licence_id, "C", story.machine, "L"))  # type: ignore[attr-defined]
+    reconciler.indexer.sync_once()
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    for _ in range(3):
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    report = reconciler.run(only=["index_head"])
+    assert [f.check for f in report.findings] == ["index.head_diverged"]
+    reconciler.repair(report)
+    full = reconciler.run()
+    assert full.clean, [f.to_json() for f in full.findings]
+
+
+def test_reconciling_takes_its_time_into_the_report(reconciler: Reconciler) -> None:
+    started = time.perf_counter()
+    report = reconciler.run()
+    assert 0 < report.seconds <= time.perf_counter() - started
+    assert report.to_json()["clean"] is True
+
+
+def test_quarantine_refuses_unknown_ids_and_path_tricks(reconciler: Reconciler) -> None:
+    from partledger.reconcile import QuarantineError
+    from partledger.storage import InvalidBlobIdError
+
+    with pytest.raises(QuarantineError):
+        reconciler.quarantine.restore("ab" * 32)
+    with pytest.raises(InvalidBlobIdError):
+        reconciler.quarantine.get("../../etc/passwd")
