@@ -85,3 +85,19 @@ def test_unreachable_chain_exits_4(cli_env: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_usage_error_exits_2(cli_env: Path) -> None:
     assert runner.invoke(app, ["licence", "issue"]).exit_code == 2
+
+
+def test_reconcile_reports_divergences_with_exit_6_and_repairs_what_it_can(cli_env: Path) -> None:
+    demo = json.loads(runner.invoke(app, ["--json", "demo"]).stdout)
+    assert runner.invoke(app, ["reconcile"]).exit_code == 6  # the index has never synced
+    repaired = runner.invoke(app, ["--json", "reconcile", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert json.loads(repaired.stdout)["clean"] is True
+
+    container = demo["provenance"]["design"]["container_hash"][2:]
+    blob = cli_env / "data" / "blobs" / container[:2] / container
+    blob.unlink()
+    broken = runner.invoke(app, ["--json", "reconcile"])
+    assert broken.exit_code == 6
+    checks = {f["check"] for f in json.loads(broken.stdout)["findings"]}
+    assert checks == {"design.container.missing"}

@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
-from partledger.cli import audit, demo, design, hub, keys, licence, ops, prints, roles
+from partledger.cli import (
+    audit,
+    demo,
+    design,
+    hub,
+    keys,
+    licence,
+    ops,
+    prints,
+    reconcile,
+    roles,
+)
 from partledger.cli.app import app
 
-__all__ = ["app", "audit", "demo", "design", "hub", "keys", "licence", "ops", "prints", "roles"]
+__all__ = [
+    "app",
+    "audit",
+    "demo",
+    "design",
+    "hub",
+    "keys",
+    "licence",
+    "ops",
+    "prints",
+    "reconcile",
+    "roles",
+]

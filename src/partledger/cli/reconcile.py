@@ -1,0 +1,89 @@
+"""``partledger reconcile`` and ``partledger index``: chain vs. index vs. blob store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from partledger.cli.app import app
+from partledger.cli.common import Output, console, fail, guarded, load_identity, open_ledger
+from partledger.config import Settings
+from partledger.index import Indexer, IndexerConfig
+from partledger.reconcile import Options, Reconciler
+from partledger.sdk import Ledger
+
+index_app = typer.Typer(help="The SQL index of ledger events.")
+app.add_typer(index_app, name="index")
+EXIT_DIVERGED = 6
+
+
+@contextmanager
+def open_indexer(ledger: Ledger) -> Iterator[Indexer]:
+    """The index of the configured database (SQLite in the data directory by default)."""
+    settings = Settings()
+    config = IndexerConfig.from_deployment(
+        ledger.deployment,
+        ledger.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+        settings.sqlalchemy_url,
+        confirmations=settings.confirmations,
+    )
+    with Indexer(config) as indexer:
+        yield indexer
+
+
+@index_app.command("sync")
+def sync() -> None:
+    """Bring the index up to the chain head (handling reorgs)."""
+    with open_ledger() as ledger, guarded(), open_indexer(ledger) as indexer:
+        report = indexer.sync_once()
+    data = {"last_block": report.last_block, "logs": report.logs, "reorg": bool(report.reorg)}
+    Output.show(data, lambda: console.print(f"indexed up to block {report.last_block} "
+                                            f"({report.logs} new events)"))  # fmt: skip
+
+
+@app.command()
+def reconcile(
+    repair: Annotated[bool, typer.Option(help="Fix what is safely fixable.")] = False,
+    shallow: Annotated[bool, typer.Option(help="Check blobs exist without re-hashing.")] = False,
+    grace_hours: Annotated[float, typer.Option(help="Orphans younger than this are fine.")] = 1.0,
+    identity: Annotated[
+        list[str] | None, typer.Option(help="OEM identity to resume its interrupted operations.")
+    ] = None,
+) -> None:
+    """Compare chain, index and blob store; exit 6 when divergences remain."""
+    options = Options(deep=not shallow, orphan_grace=timedelta(hours=grace_hours))
+    with open_ledger() as ledger, guarded(), open_indexer(ledger) as indexer:
+        reconciler = Reconciler(
+            ledger, indexer, quarantine_dir=Settings().data_dir / "quarantine", options=options
+        )
+        report = reconciler.run()
+        outcomes = []
+        if repair and not report.clean:
+            identities = [load_identity(name) for name in identity or []]
+            outcomes = reconciler.repair(report, identities=identities)
+            report = reconciler.run()
+    data = {**report.to_json(), "repairs": [o.to_json() for o in outcomes]}
+
+    def human() -> None:
+        for outcome in outcomes:
+            mark = "[green]repaired[/]" if outcome.repaired else "[yellow]not repaired[/]"
+            console.print(f"{mark} {outcome.finding.check}: {outcome.action}")
+        table = Table("severity", "check", "ids", "message", title="Reconciliation")
+        for f in report.findings:
+            ids = ", ".join(f"{k}={v[:14]}" for k, v in f.ids.items())
+            table.add_row(f.severity.label, f.check, ids, f.message)
+        if report.findings:
+            console.print(table)
+        console.print(
+            f"{'clean' if report.clean else 'DIVERGENT'}: {len(report.findings)} findings "
+            f"in {report.seconds:.2f}s"
+        )
+
+    Output.show(data, human)
+    if not report.clean:
+        fail(f"{len(report.findings)} divergences remain", EXIT_DIVERGED)
