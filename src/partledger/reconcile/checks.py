@@ -6,7 +6,6 @@ on-chain hashes are the same 32 bytes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from partledger.index import schema
 from partledger.index.store import Store
 from partledger.reconcile.findings import Finding, Severity
 from partledger.sdk.ledger import Ledger
-from partledger.storage import BlobNotFoundError
+from partledger.storage import BlobNotFoundError, blob_digest
 
 ZERO = b"\x00" * 32
 MERKLE_BATCH_KIND = b'"kind": "partledger/merkle-batch/v1"'
@@ -45,15 +44,12 @@ def _hex(value: bytes) -> str:
 def blob_state(ledger: Ledger, blob_id: str, deep: bool) -> str:
     """``ok``, ``missing`` or ``corrupted`` (the bytes hash to something else)."""
     try:
-        with ledger.store.open(blob_id) as blob:
-            if not deep:
-                return "ok"
-            digest = hashlib.sha256()
-            while chunk := blob.read(1 << 20):
-                digest.update(chunk)
+        if not deep:
+            return "ok" if ledger.store.exists(blob_id) else "missing"
+        actual = blob_digest(ledger.store, blob_id)
     except (BlobNotFoundError, FileNotFoundError):
         return "missing"
-    return "ok" if digest.hexdigest() == blob_id else "corrupted"
+    return "ok" if actual == blob_id else "corrupted"
 
 
 def _blob_finding(

@@ -9,7 +9,6 @@ when it has one) and names each claim that fails.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +22,7 @@ from partledger.chain.merkle import StandardMerkleTree
 from partledger.sdk.hub import DESIGN_STATUS, AnchoredBatch, LicenceView, read_licence
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.types import ZERO32, decode_standard, hex32, to_bytes32
+from partledger.storage import blob_digest
 
 _SELECTORS = {
     bytes(Web3.keccak(text=sig))[:4]: kind
@@ -302,11 +302,7 @@ class Auditor:
     def _check_blob(self, name: str, blob_id: str) -> Claim:
         if not self.ledger.store.exists(blob_id):
             return _claim(name, False, f"blob {blob_id} is missing from the store")
-        digest = hashlib.sha256()
-        with self.ledger.store.open(blob_id) as blob:
-            while chunk := blob.read(1 << 20):
-                digest.update(chunk)
-        actual = digest.hexdigest()
+        actual = blob_digest(self.ledger.store, blob_id)
         return _claim(name, actual == blob_id, f"blob {blob_id} hashes to {actual}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from partledger.crypto import HpkePrivateKey, Identity, WrappedKey, unwrap_dek
 from partledger.errors import PartLedgerError
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.types import TxRef, hex32, to_bytes32
-from partledger.storage import BlobCorruptedError, get_bytes, put_bytes
+from partledger.storage import get_bytes, put_bytes, verify_blob
 from partledger.storage.encrypted import retrieve_decrypted
 
 LICENCE_STATUS = ("None", "Active", "Suspended", "Revoked")
@@ -187,7 +186,7 @@ class Hub:
             design_id=to_bytes32(licence.design_id),
             licence_id=to_bytes32(licence_id),
         )
-        _verify_blob(self.ledger, container_hash)
+        verify_blob(self.ledger.store, container_hash)
         return retrieve_decrypted(
             self.ledger.store, container_hash, dek, destination,
             expected_plaintext_sha256=content_hash,
@@ -334,13 +333,3 @@ def read_licence(ledger: Ledger, licence_id: str) -> LicenceView:
         wrapped_key_hash=hex32(raw[10]),
         refund_on_invalidate=bool(raw[6]),
     )
-
-
-def _verify_blob(ledger: Ledger, blob_id: str) -> None:
-    """Re-hash a stored blob; ``BlobCorruptedError`` names it if it does not match."""
-    digest = hashlib.sha256()
-    with ledger.store.open(blob_id) as blob:
-        while chunk := blob.read(1 << 20):
-            digest.update(chunk)
-    if digest.hexdigest() != blob_id:
-        raise BlobCorruptedError(f"blob {blob_id} hashes to {digest.hexdigest()}")

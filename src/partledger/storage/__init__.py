@@ -4,9 +4,11 @@ from partledger.storage.blob_store import (
     BlobInfo,
     BlobSource,
     BlobStore,
+    blob_digest,
     check_blob_id,
     get_bytes,
     put_bytes,
+    verify_blob,
 )
 from partledger.storage.encrypted import StoredDesign, retrieve_decrypted, store_encrypted
 from partledger.storage.errors import (
@@ -31,9 +33,11 @@ __all__ = [
     "InvalidBlobIdError",
     "StorageError",
     "StoredDesign",
+    "blob_digest",
     "check_blob_id",
     "get_bytes",
     "put_bytes",
     "retrieve_decrypted",
     "store_encrypted",
+    "verify_blob",
 ]

@@ -73,3 +73,19 @@ def get_bytes(store: BlobStore, sha256: str, *, max_bytes: int = 16 * 1024 * 102
     if hashlib.sha256(data).hexdigest() != sha256:
         raise BlobCorruptedError(f"blob {sha256} does not match its hash")
     return data
+
+
+def blob_digest(store: BlobStore, sha256: str) -> str:
+    """Re-hash a stored blob; the hex SHA-256 its bytes have now (``BlobNotFoundError`` if none)."""
+    digest = hashlib.sha256()
+    with store.open(sha256) as blob:
+        while chunk := blob.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_blob(store: BlobStore, sha256: str) -> None:
+    """Raise ``BlobCorruptedError`` unless the stored bytes still hash to their id."""
+    actual = blob_digest(store, sha256)
+    if actual != sha256:
+        raise BlobCorruptedError(f"blob {sha256} hashes to {actual}")
