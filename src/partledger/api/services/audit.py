@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -152,4 +153,6 @@ def _plain(value: Any) -> Any:
         return "0x" + value.hex()
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
     return value

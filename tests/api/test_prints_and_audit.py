@@ -1,0 +1,159 @@
+"""Relayed prints (queued, batched, mined exactly once) and provenance over HTTP."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from api.support import Service
+
+from helpers.world import STANDARD
+from partledger.api.services.relayer import Relayer
+from partledger.sdk import PrintInput
+from partledger.sdk.types import hex32
+
+
+def licensed(service: Service, max_prints: int = 20) -> str:
+    world = service.world
+    design = world.oem.register_design(world.design_file(), _metadata())
+    issued = world.oem.issue_licence(
+        design.design_id, world.hub.address, max_prints=max_prints,
+        valid_until=world.now() + 86_400, required_standard=STANDARD,
+    )  # fmt: skip
+    return issued.licence_id
+
+
+def _metadata() -> Any:
+    from helpers.world import METADATA
+
+    return METADATA
+
+
+def signed(service: Service, licence_id: str, serial: str) -> dict[str, Any]:
+    world = service.world
+    attestation = world.hub.sign_attestation(
+        PrintInput(licence_id, serial, world.machine, "LOT-7"), deadline=world.now() + 3600
+    )
+    r = attestation.record
+    return {
+        "licence_id": hex32(r.licence_id),
+        "serial": hex32(r.serial),
+        "machine_id": hex32(r.machine_id),
+        "material_lot_hash": hex32(r.material_lot_hash),
+        "quality_report_hash": hex32(r.quality_report_hash),
+        "deadline": attestation.deadline,
+        "signature": "0x" + attestation.signature.hex(),
+    }
+
+
+def wait_final(service: Service, headers: dict[str, str], receipt_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = service.client.get(
+            f"/v1/prints/receipts/{receipt_id}", headers=headers
+        ).json()
+        if body["status"] in ("final", "failed"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"receipt {receipt_id} not final")
+
+
+def test_signed_attestations_are_relayed_once_and_become_final(service: Service) -> None:
+    licence_id = licensed(service)
+    hub = service.headers(service.world.hub.account)
+    batch = [signed(service, licence_id, f"SN-{i}") for i in range(5)]
+    response = service.client.post("/v1/prints", headers=hub, json={"attestations": batch})
+    assert response.status_code == 202, response.text
+    receipts = response.json()["receipts"]
+    again = service.client.post("/v1/prints", headers=hub, json={"attestations": batch})
+    assert [r["receipt_id"] for r in again.json()["receipts"]] == [
+        r["receipt_id"] for r in receipts
+    ]
+    finals = [wait_final(service, hub, r["receipt_id"]) for r in receipts]
+    assert {f["status"] for f in finals} == {"final"}
+    assert all(f["tx_hash"] for f in finals)
+    assert service.world.hub.licence(licence_id).printed == 5
+
+
+def test_a_hub_cannot_submit_or_see_another_hubs_prints(service: Service) -> None:
+    licence_id = licensed(service)
+    item = signed(service, licence_id, "SN-X")
+    other = service.headers(service.world.other_hub.account)
+    assert (
+        service.client.post("/v1/prints", headers=other, json={"attestations": [item]})
+    ).status_code == 403
+    hub = service.headers(service.world.hub.account)
+    receipt = service.client.post("/v1/prints", headers=hub, json={"attestations": [item]})
+    rid = receipt.json()["receipts"][0]["receipt_id"]
+    assert service.client.get(f"/v1/prints/receipts/{rid}", headers=other).status_code == 403
+    oem = service.headers(service.world.oem.account)
+    assert (
+        service.client.post("/v1/prints", headers=oem, json={"attestations": [item]})
+    ).status_code == 403
+
+
+def test_a_tampered_attestation_is_refused(service: Service) -> None:
+    licence_id = licensed(service)
+    item = signed(service, licence_id, "SN-T")
+    item["material_lot_hash"] = "0x" + "11" * 32
+    hub = service.headers(service.world.hub.account)
+    response = service.client.post("/v1/prints", headers=hub, json={"attestations": [item]})
+    assert response.status_code == 403
+    assert "signature" in response.json()["detail"]
+
+
+def test_queued_attestations_survive_a_restart_and_are_sent_once(service: Service) -> None:
+    ctx = service.client.app.state.context  # type: ignore[attr-defined]
+    relayer: Relayer = ctx.relayer
+    relayer.stop()  # a crash before the worker picked them up
+    licence_id = licensed(service)
+    hub = service.headers(service.world.hub.account)
+    items = [signed(service, licence_id, f"SN-R{i}") for i in range(3)]
+    receipts = service.client.post("/v1/prints", headers=hub, json={"attestations": items}).json()[
+        "receipts"
+    ]
+    batch = relayer._take_batch()
+    relayer._sign_and_persist(batch)  # signed and persisted, then "killed" before broadcast
+    fresh = Relayer(
+        ctx.engine, ctx.ledger, relayer.account, batch_size=100, window=0,
+        finality=0, metrics=ctx.metrics,
+    )  # fmt: skip
+    fresh._broadcast()
+    fresh.step()
+    fresh.step()
+    finals = [wait_final(service, hub, r["receipt_id"]) for r in receipts]
+    assert {f["status"] for f in finals} == {"final"}
+    assert service.world.hub.licence(licence_id).printed == 3
+    assert fresh.counts() == {"mined": 3}
+
+
+def test_provenance_is_public_and_verifies_every_claim(service: Service) -> None:
+    world = service.world
+    licence_id = licensed(service)
+    part = world.hub.attest_print(PrintInput(licence_id, "SN-P", world.machine, "LOT-1"))
+    design_id = world.hub.licence(licence_id).design_id
+    ctx = service.client.app.state.context  # type: ignore[attr-defined]
+    ctx.audit.head = world.ledger.w3.eth.block_number
+    response = service.client.get(f"/v1/audit/provenance/SN-P?design_id={design_id}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["verified"] is True
+    assert body["attestation"]["tx_hash"] == part.tx.tx_hash
+    assert {c["name"] for c in body["claims"]} >= {"print.record", "machine.qualification"}
+    missing = service.client.get(f"/v1/audit/provenance/SN-NONE?design_id={design_id}")
+    assert missing.status_code == 404
+    events = service.client.get(
+        f"/v1/audit/events?licence_id={licence_id}", headers=service.headers(world.hub.account)
+    ).json()
+    assert [e["event"] for e in events["events"]][:1] == ["LicenceIssued"]
+
+
+def test_ready_and_metrics_report_the_service(service: Service) -> None:
+    ready = service.client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["chain"] == "ok"
+    service.client.get("/health")
+    metrics = service.client.get("/metrics").text
+    assert "partledger_http_request_duration_seconds" in metrics
+    assert "partledger_relayer_queue_depth" in metrics
+    assert service.client.get("/health").headers["x-request-id"]
