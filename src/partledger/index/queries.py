@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.crypto import keccak
-from sqlalchemy import Engine, Row, and_, func, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-
-from partledger.index import schema as s
 
 HexOrBytes = bytes | str
 
@@ -179,21 +177,106 @@ class Provenance:
         return all(p.position.confirmed for p in parts if p is not None)
 
 
+Record = dict[str, Any]
+
+_SQL = {
+    "safe": "SELECT safe_block FROM sync_state WHERE id = 1",
+    "status": "SELECT * FROM sync_state WHERE id = 1",
+    "design": "SELECT * FROM designs WHERE design_id = ? ORDER BY block_number LIMIT 1",
+    "design_events": (
+        "SELECT kind, new_owner FROM design_events WHERE design_id = ? "
+        "ORDER BY block_number, log_index"
+    ),
+    "design_by_content": "SELECT design_id FROM designs WHERE content_hash = ? LIMIT 1",
+    "designs_of_registrant": "SELECT design_id FROM designs WHERE registrant = ?",
+    "designs_transferred_to": (
+        "SELECT design_id FROM design_events WHERE new_owner = ? AND kind = 'transferred'"
+    ),
+    "revision_of": "SELECT design_id FROM designs WHERE revises = ? LIMIT 1",
+    "hub_events": "SELECT * FROM hub_events WHERE hub = ? ORDER BY block_number, log_index",
+    "machine_events": (
+        "SELECT * FROM machine_events WHERE machine_id = ? ORDER BY block_number, log_index"
+    ),
+    "machines_of_hub": (
+        "SELECT machine_id FROM machine_events WHERE hub = ? AND kind = 'registered' "
+        "ORDER BY block_number, log_index"
+    ),
+    "qualifications": (
+        "SELECT * FROM qualification_events WHERE subject = ? ORDER BY block_number, log_index"
+    ),
+    "qualification": (
+        "SELECT * FROM qualification_events WHERE subject = ? AND standard = ? "
+        "ORDER BY block_number, log_index"
+    ),
+    "licence": "SELECT * FROM licences WHERE licence_id = ? ORDER BY block_number LIMIT 1",
+    "licences_of_hub": "SELECT * FROM licences WHERE hub = ? ORDER BY block_number, log_index",
+    "licences_of_design": (
+        "SELECT * FROM licences WHERE design_id = ? ORDER BY block_number, log_index"
+    ),
+    "licence_events": (
+        "SELECT * FROM licence_events WHERE licence_id = ? ORDER BY block_number, log_index"
+    ),
+    "attested_count": "SELECT COUNT(*) FROM prints WHERE licence_id = ?",
+    "anchored_count": (
+        "SELECT COALESCE(SUM(count), 0) FROM batch_anchor_entries WHERE licence_id = ?"
+    ),
+    "prints_by_serial": "SELECT * FROM prints WHERE serial = ? ORDER BY block_number, log_index",
+    "prints_by_serial_design": (
+        "SELECT * FROM prints WHERE serial = ? AND design_id = ? ORDER BY block_number, log_index"
+    ),
+    "invalidation": (
+        "SELECT * FROM print_invalidations WHERE serial = ? AND design_id = ? "
+        "ORDER BY block_number, log_index LIMIT 1"
+    ),
+    "role_events": (
+        "SELECT kind, account FROM role_events WHERE contract = ? AND role = ? "
+        "ORDER BY block_number, log_index"
+    ),
+}
+
+
 class IndexReader:
-    """Queries over the index (one short read transaction per call)."""
+    """Queries over the index (one short read transaction per call).
+
+    Hot queries run as prepared driver-level SQL (no ORM, no statement building per
+    call): provenance by serial is a handful of index lookups.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        mark = "?" if engine.dialect.name == "sqlite" else "%s"
+        self._sql = {k: v.replace("?", mark) for k, v in _SQL.items()}
+        self._mark = mark
 
     # -- helpers -------------------------------------------------------------------------
+    def _all(self, conn: Connection, key: str, *params: Any) -> list[Record]:
+        return self._run(conn, self._sql[key], params)
+
     @staticmethod
-    def _safe(conn: Connection) -> int:
-        value = conn.execute(select(s.sync_state.c.safe_block)).scalar()
+    def _run(conn: Connection, sql: str, params: Sequence[Any]) -> list[Record]:
+        cursor: Any = conn.connection.cursor()
+        try:
+            cursor.execute(sql, tuple(params))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def _scalar(self, conn: Connection, key: str, *params: Any) -> Any:
+        cursor: Any = conn.connection.cursor()
+        try:
+            cursor.execute(self._sql[key], params)
+            row = cursor.fetchone()
+            return None if row is None else row[0]
+        finally:
+            cursor.close()
+
+    def _safe(self, conn: Connection) -> int:
+        value = self._scalar(conn, "safe")
         return -1 if value is None else int(value)
 
     @staticmethod
-    def _position(row: Row[Any], safe: int) -> ChainPosition:
-        m = row._mapping
+    def _position(m: Record, safe: int) -> ChainPosition:
         return ChainPosition(
             block_number=int(m["block_number"]),
             log_index=int(m["log_index"]),
@@ -204,8 +287,7 @@ class IndexReader:
             confirmed=int(m["block_number"]) <= safe,
         )
 
-    def _print(self, row: Row[Any], safe: int) -> PrintRecord:
-        m = row._mapping
+    def _print(self, m: Record, safe: int) -> PrintRecord:
         return PrintRecord(
             licence_id=_h(m["licence_id"]),
             design_id=_h(m["design_id"]),
@@ -214,38 +296,29 @@ class IndexReader:
             machine_id=_h(m["machine_id"]),
             material_lot_hash=_h(m["material_lot_hash"]),
             quality_report_hash=_h(m["quality_report_hash"]),
-            position=self._position(row, safe),
+            position=self._position(m, safe),
         )
 
     # -- status --------------------------------------------------------------------------
     def status(self) -> IndexStatus | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(s.sync_state)).one_or_none()
-        if row is None:
+            rows = self._all(conn, "status")
+        if not rows:
             return None
-        m = row._mapping
-        return IndexStatus(
-            **{k: int(m[k]) for k in IndexStatus.__dataclass_fields__ if k != "chain_id"},
-            chain_id=int(m["chain_id"]),
-        )
+        m = rows[0]
+        return IndexStatus(**{k: int(m[k]) for k in IndexStatus.__dataclass_fields__})
 
     # -- designs -------------------------------------------------------------------------
     def _design(self, conn: Connection, design_id: bytes, safe: int) -> DesignView | None:
-        row = conn.execute(
-            select(s.designs).where(s.designs.c.design_id == design_id).limit(1)
-        ).one_or_none()
-        if row is None:
+        rows = self._all(conn, "design", design_id)
+        if not rows:
             return None
-        m = row._mapping
+        m = rows[0]
         owner: bytes = m["registrant"]
         pending: bytes | None = None
         status = "active"
-        events = conn.execute(
-            select(s.design_events.c.kind, s.design_events.c.new_owner)
-            .where(s.design_events.c.design_id == design_id)
-            .order_by(s.design_events.c.block_number, s.design_events.c.log_index)
-        )
-        for kind, new_owner in events:
+        for event in self._all(conn, "design_events", design_id):
+            kind, new_owner = event["kind"], event["new_owner"]
             if kind == "transferred":
                 owner, pending = new_owner, None
             elif kind == "transfer_started":
@@ -264,7 +337,7 @@ class IndexReader:
             container_hash=_h(m["container_hash"]),
             metadata_hash=_h(m["metadata_hash"]),
             revises=_hex(m["revises"]),
-            position=self._position(row, safe),
+            position=self._position(m, safe),
         )
 
     def design(self, design_id: HexOrBytes) -> DesignView | None:
@@ -273,32 +346,23 @@ class IndexReader:
 
     def design_by_content(self, content_hash: HexOrBytes) -> DesignView | None:
         with self.engine.connect() as conn:
-            design_id = conn.execute(
-                select(s.designs.c.design_id).where(
-                    s.designs.c.content_hash == to_bytes(content_hash, 32)
-                )
-            ).scalar()
-            return None if design_id is None else self._design(conn, design_id, self._safe(conn))
+            design_id = self._scalar(conn, "design_by_content", to_bytes(content_hash, 32))
+            if design_id is None:
+                return None
+            return self._design(conn, bytes(design_id), self._safe(conn))
 
     def designs_by_owner(self, owner: HexOrBytes) -> list[DesignView]:
         """Designs whose current owner is ``owner`` (registrations and accepted transfers)."""
         who = to_bytes(owner, 20)
         with self.engine.connect() as conn:
             safe = self._safe(conn)
-            candidates = set(
-                conn.execute(
-                    select(s.designs.c.design_id).where(s.designs.c.registrant == who)
-                ).scalars()
-            )
-            candidates |= set(
-                conn.execute(
-                    select(s.design_events.c.design_id).where(
-                        s.design_events.c.new_owner == who,
-                        s.design_events.c.kind == "transferred",
-                    )
-                ).scalars()
-            )
-            views = [self._design(conn, bytes(d), safe) for d in candidates]
+            candidates = {
+                bytes(r["design_id"]) for r in self._all(conn, "designs_of_registrant", who)
+            }
+            candidates |= {
+                bytes(r["design_id"]) for r in self._all(conn, "designs_transferred_to", who)
+            }
+            views = [self._design(conn, d, safe) for d in candidates]
         found = [v for v in views if v is not None and v.owner == _h(who)]
         return sorted(found, key=lambda v: (v.position.block_number, v.position.log_index))
 
@@ -316,12 +380,8 @@ class IndexReader:
                     break
                 chain.insert(0, earlier)
             while len(chain) < 10_000:
-                nxt = conn.execute(
-                    select(s.designs.c.design_id).where(
-                        s.designs.c.revises == to_bytes(chain[-1].design_id)
-                    )
-                ).scalar()
-                later = None if nxt is None else self._design(conn, nxt, safe)
+                nxt = self._scalar(conn, "revision_of", to_bytes(chain[-1].design_id))
+                later = None if nxt is None else self._design(conn, bytes(nxt), safe)
                 if later is None:
                     break
                 chain.append(later)
@@ -329,17 +389,12 @@ class IndexReader:
 
     # -- hubs, machines, qualifications --------------------------------------------------
     def _hub(self, conn: Connection, hub: bytes, safe: int) -> HubView | None:
-        rows = conn.execute(
-            select(s.hub_events)
-            .where(s.hub_events.c.hub == hub)
-            .order_by(s.hub_events.c.block_number, s.hub_events.c.log_index)
-        ).all()
+        rows = self._all(conn, "hub_events", hub)
         if not rows:
             return None
         name = locode = key = None
         version: int | None = None
-        for row in rows:
-            m = row._mapping
+        for m in rows:
             if m["name"] is not None:
                 name, locode = m["name"], m["locode"]
             if m["hpke_public_key"] is not None:
@@ -358,20 +413,16 @@ class IndexReader:
             return self._hub(conn, to_bytes(hub, 20), self._safe(conn))
 
     def _machine(self, conn: Connection, machine_id: bytes, safe: int) -> MachineView | None:
-        rows = conn.execute(
-            select(s.machine_events)
-            .where(s.machine_events.c.machine_id == machine_id)
-            .order_by(s.machine_events.c.block_number, s.machine_events.c.log_index)
-        ).all()
+        rows = self._all(conn, "machine_events", machine_id)
         if not rows:
             return None
-        first = rows[0]._mapping
+        first = rows[0]
         return MachineView(
             machine_id=_h(machine_id),
             hub=_h(first["hub"]),
             machine_hash=_hex(first["machine_hash"]),
-            retired=any(r._mapping["kind"] == "retired" for r in rows),
-            position=self._position(rows[0], safe),
+            retired=any(r["kind"] == "retired" for r in rows),
+            position=self._position(first, safe),
         )
 
     def machine(self, machine_id: HexOrBytes) -> MachineView | None:
@@ -381,28 +432,22 @@ class IndexReader:
     def machines_by_hub(self, hub: HexOrBytes) -> list[MachineView]:
         with self.engine.connect() as conn:
             safe = self._safe(conn)
-            ids = conn.execute(
-                select(s.machine_events.c.machine_id)
-                .where(
-                    s.machine_events.c.hub == to_bytes(hub, 20),
-                    s.machine_events.c.kind == "registered",
-                )
-                .order_by(s.machine_events.c.block_number, s.machine_events.c.log_index)
-            ).scalars()
-            views = [self._machine(conn, bytes(i), safe) for i in ids]
+            ids = [
+                bytes(r["machine_id"])
+                for r in self._all(conn, "machines_of_hub", to_bytes(hub, 20))
+            ]
+            views = [self._machine(conn, i, safe) for i in ids]
         return [v for v in views if v is not None]
 
     def _qualifications(
         self, conn: Connection, subject: bytes, standard: bytes | None, safe: int
     ) -> list[QualificationView]:
-        q = s.qualification_events
-        cond = q.c.subject == subject
-        if standard is not None:
-            cond = and_(cond, q.c.standard == standard)
-        rows = conn.execute(select(q).where(cond).order_by(q.c.block_number, q.c.log_index))
+        if standard is None:
+            rows = self._all(conn, "qualifications", subject)
+        else:
+            rows = self._all(conn, "qualification", subject, standard)
         latest: dict[bytes, QualificationView] = {}
-        for row in rows:
-            m = row._mapping
+        for m in rows:
             key = bytes(m["standard"])
             if m["kind"] == "recorded":
                 latest[key] = QualificationView(
@@ -413,12 +458,12 @@ class IndexReader:
                     valid_from=m["valid_from"],
                     valid_until=m["valid_until"],
                     revoked=False,
-                    position=self._position(row, safe),
+                    position=self._position(m, safe),
                 )
             elif key in latest:
                 old = latest[key]
                 latest[key] = QualificationView(
-                    **{**old.__dict__, "revoked": True, "position": self._position(row, safe)}
+                    **{**old.__dict__, "revoked": True, "position": self._position(m, safe)}
                 )
         return list(latest.values())
 
@@ -436,32 +481,18 @@ class IndexReader:
 
     # -- licences ------------------------------------------------------------------------
     def _licence_views(
-        self, conn: Connection, rows: Sequence[Row[Any]], safe: int, *, counts: bool = True
+        self, conn: Connection, rows: Sequence[Record], safe: int, *, counts: bool = True
     ) -> list[LicenceView]:
         views = []
-        for row in rows:
-            m = row._mapping
+        for m in rows:
             licence_id: bytes = m["licence_id"]
-            status, max_prints, valid_until, terms = (
-                "active",
-                m["max_prints"],
-                m["valid_until"],
-                m["terms_hash"],
-            )
-            events = conn.execute(
-                select(s.licence_events)
-                .where(s.licence_events.c.licence_id == licence_id)
-                .order_by(s.licence_events.c.block_number, s.licence_events.c.log_index)
-            )
-            for event in events:
-                e = event._mapping
+            status = "active"
+            max_prints, valid_until, terms = m["max_prints"], m["valid_until"], m["terms_hash"]
+            for e in self._all(conn, "licence_events", licence_id):
                 kind = e["kind"]
                 if kind == "amended":
-                    max_prints, valid_until, terms = (
-                        e["max_prints"],
-                        e["valid_until"],
-                        e["terms_hash"],
-                    )
+                    max_prints, valid_until = e["max_prints"], e["valid_until"]
+                    terms = e["terms_hash"]
                 elif kind == "suspended" and status != "revoked":
                     status = "suspended"
                 elif kind == "resumed" and status != "revoked":
@@ -470,14 +501,8 @@ class IndexReader:
                     status = "revoked"
             attested = anchored = -1
             if counts:
-                attested = conn.execute(
-                    select(func.count()).where(s.prints.c.licence_id == licence_id)
-                ).scalar_one()
-                anchored = conn.execute(
-                    select(func.coalesce(func.sum(s.batch_anchor_entries.c.count), 0)).where(
-                        s.batch_anchor_entries.c.licence_id == licence_id
-                    )
-                ).scalar_one()
+                attested = int(self._scalar(conn, "attested_count", licence_id))
+                anchored = int(self._scalar(conn, "anchored_count", licence_id))
             views.append(
                 LicenceView(
                     licence_id=_h(licence_id),
@@ -492,37 +517,27 @@ class IndexReader:
                     terms_hash=_h(terms),
                     wrapped_key_hash=_h(m["wrapped_key_hash"]),
                     refund_on_invalidate=bool(m["refund_on_invalidate"]),
-                    attested_prints=int(attested),
-                    anchored_prints=int(anchored),
-                    position=self._position(row, safe),
+                    attested_prints=attested,
+                    anchored_prints=anchored,
+                    position=self._position(m, safe),
                 )
             )
         return views
 
     def licence(self, licence_id: HexOrBytes) -> LicenceView | None:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(s.licences).where(s.licences.c.licence_id == to_bytes(licence_id, 32))
-            ).all()
-            views = self._licence_views(conn, rows[:1], self._safe(conn))
+            rows = self._all(conn, "licence", to_bytes(licence_id, 32))
+            views = self._licence_views(conn, rows, self._safe(conn))
         return views[0] if views else None
 
     def licences_by_hub(self, hub: HexOrBytes) -> list[LicenceView]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(s.licences)
-                .where(s.licences.c.hub == to_bytes(hub, 20))
-                .order_by(s.licences.c.block_number, s.licences.c.log_index)
-            ).all()
+            rows = self._all(conn, "licences_of_hub", to_bytes(hub, 20))
             return self._licence_views(conn, rows, self._safe(conn))
 
     def licences_by_design(self, design_id: HexOrBytes) -> list[LicenceView]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(s.licences)
-                .where(s.licences.c.design_id == to_bytes(design_id, 32))
-                .order_by(s.licences.c.block_number, s.licences.c.log_index)
-            ).all()
+            rows = self._all(conn, "licences_of_design", to_bytes(design_id, 32))
             return self._licence_views(conn, rows, self._safe(conn))
 
     # -- prints --------------------------------------------------------------------------
@@ -536,9 +551,7 @@ class IndexReader:
         offset: int = 0,
     ) -> list[PrintRecord]:
         """Prints of a licence, oldest first; ``since``/``until`` bound the block time."""
-        p = s.prints
-        cond = p.c.licence_id == to_bytes(licence_id, 32)
-        return self._prints(cond, since, until, limit, offset)
+        return self._prints("licence_id", to_bytes(licence_id, 32), since, until, limit, offset)
 
     def prints_by_hub(
         self,
@@ -549,51 +562,59 @@ class IndexReader:
         limit: int = 1000,
         offset: int = 0,
     ) -> list[PrintRecord]:
-        p = s.prints
-        return self._prints(p.c.hub == to_bytes(hub, 20), since, until, limit, offset)
+        """Prints of a hub, oldest first; ``since``/``until`` bound the block time."""
+        return self._prints("hub", to_bytes(hub, 20), since, until, limit, offset)
+
+    def _period(
+        self, column: str, key: bytes, since: int | None, until: int | None
+    ) -> tuple[str, list[Any]]:
+        mark = self._mark
+        where = f"{column} = {mark}"
+        params: list[Any] = [key]
+        if since is not None:
+            where += f" AND block_time >= {mark}"
+            params.append(since)
+        if until is not None:
+            where += f" AND block_time <= {mark}"
+            params.append(until)
+        return where, params
 
     def _prints(
-        self, cond: Any, since: int | None, until: int | None, limit: int, offset: int
+        self, column: str, key: bytes, since: int | None, until: int | None, limit: int, offset: int
     ) -> list[PrintRecord]:
-        p = s.prints
-        if since is not None:
-            cond = and_(cond, p.c.block_time >= since)
-        if until is not None:
-            cond = and_(cond, p.c.block_time <= until)
-        query = (
-            select(p)
-            .where(cond)
-            .order_by(p.c.block_time, p.c.block_number, p.c.log_index)
-            .limit(limit)
-            .offset(offset)
+        where, params = self._period(column, key, since, until)
+        sql = (
+            f"SELECT * FROM prints WHERE {where} "  # noqa: S608 - fixed columns, bound values
+            f"ORDER BY block_time, block_number, log_index LIMIT {int(limit)} OFFSET {int(offset)}"
         )
         with self.engine.connect() as conn:
             safe = self._safe(conn)
-            return [self._print(r, safe) for r in conn.execute(query)]
+            return [self._print(m, safe) for m in self._run(conn, sql, params)]
 
     def count_prints(
         self, licence_id: HexOrBytes, *, since: int | None = None, until: int | None = None
     ) -> int:
-        p = s.prints
-        cond = p.c.licence_id == to_bytes(licence_id, 32)
-        if since is not None:
-            cond = and_(cond, p.c.block_time >= since)
-        if until is not None:
-            cond = and_(cond, p.c.block_time <= until)
+        """Number of prints of a licence in a block-time period."""
+        where, params = self._period("licence_id", to_bytes(licence_id, 32), since, until)
+        sql = f"SELECT COUNT(*) AS n FROM prints WHERE {where}"  # noqa: S608
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).where(cond)).scalar_one())
+            return int(self._run(conn, sql, params)[0]["n"])
+
+    def _prints_by_serial(
+        self, conn: Connection, serial: HexOrBytes, design_id: HexOrBytes | None
+    ) -> list[Record]:
+        if design_id is None:
+            return self._all(conn, "prints_by_serial", to_bytes(serial, 32))
+        return self._all(
+            conn, "prints_by_serial_design", to_bytes(serial, 32), to_bytes(design_id, 32)
+        )
 
     def prints_by_serial(
         self, serial: HexOrBytes, design_id: HexOrBytes | None = None
     ) -> list[PrintRecord]:
-        p = s.prints
-        cond = p.c.serial == to_bytes(serial, 32)
-        if design_id is not None:
-            cond = and_(cond, p.c.design_id == to_bytes(design_id, 32))
         with self.engine.connect() as conn:
             safe = self._safe(conn)
-            rows = conn.execute(select(p).where(cond).order_by(p.c.block_number))
-            return [self._print(r, safe) for r in rows]
+            return [self._print(m, safe) for m in self._prints_by_serial(conn, serial, design_id)]
 
     def provenance(
         self, serial: HexOrBytes, design_id: HexOrBytes | None = None
@@ -603,21 +624,14 @@ class IndexReader:
         ``serial`` is the on-chain serial (keccak256 of the serial number; see
         ``serial_hash``); give ``design_id`` to pick one design's print.
         """
-        p = s.prints
-        cond = p.c.serial == to_bytes(serial, 32)
-        if design_id is not None:
-            cond = and_(cond, p.c.design_id == to_bytes(design_id, 32))
         out = []
         with self.engine.connect() as conn:
             safe = self._safe(conn)
-            for row in conn.execute(select(p).where(cond).order_by(p.c.block_number)).all():
-                record = self._print(row, safe)
-                m = row._mapping
+            for m in self._prints_by_serial(conn, serial, design_id):
                 design = self._design(conn, m["design_id"], safe)
-                licence_rows = conn.execute(
-                    select(s.licences).where(s.licences.c.licence_id == m["licence_id"]).limit(1)
-                ).all()
-                licences = self._licence_views(conn, licence_rows, safe, counts=False)
+                licences = self._licence_views(
+                    conn, self._all(conn, "licence", m["licence_id"]), safe, counts=False
+                )
                 licence = licences[0] if licences else None
                 qualification = None
                 if licence is not None and licence.required_standard is not None:
@@ -625,26 +639,17 @@ class IndexReader:
                         conn, m["machine_id"], to_bytes(licence.required_standard), safe
                     )
                     qualification = found[0] if found else None
-                inv = conn.execute(
-                    select(s.print_invalidations)
-                    .where(
-                        s.print_invalidations.c.serial == m["serial"],
-                        s.print_invalidations.c.design_id == m["design_id"],
-                    )
-                    .limit(1)
-                ).one_or_none()
                 invalidation = None
-                if inv is not None:
-                    im = inv._mapping
+                for im in self._all(conn, "invalidation", m["serial"], m["design_id"]):
                     invalidation = InvalidationRecord(
                         invalidated_by=_h(im["invalidated_by"]),
                         reason_hash=_h(im["reason_hash"]),
                         refunded=bool(im["refunded"]),
-                        position=self._position(inv, safe),
+                        position=self._position(im, safe),
                     )
                 out.append(
                     Provenance(
-                        print=record,
+                        print=self._print(m, safe),
                         design=design,
                         licence=licence,
                         hub=self._hub(conn, m["hub"], safe),
@@ -659,17 +664,12 @@ class IndexReader:
     # -- roles ---------------------------------------------------------------------------
     def role_members(self, contract: HexOrBytes, role: HexOrBytes) -> list[str]:
         """Accounts holding ``role`` on ``contract`` per the indexed grants and revocations."""
-        r = s.role_events
-        rows = (
-            select(r.c.kind, r.c.account)
-            .where(r.c.contract == to_bytes(contract, 20), r.c.role == to_bytes(role, 32))
-            .order_by(r.c.block_number, r.c.log_index)
-        )
         members: dict[bytes, None] = {}
         with self.engine.connect() as conn:
-            for kind, account in conn.execute(rows):
-                if kind == "granted":
-                    members[bytes(account)] = None
-                elif kind == "revoked":
-                    members.pop(bytes(account), None)
+            rows = self._all(conn, "role_events", to_bytes(contract, 20), to_bytes(role, 32))
+        for m in rows:
+            if m["kind"] == "granted":
+                members[bytes(m["account"])] = None
+            elif m["kind"] == "revoked":
+                members.pop(bytes(m["account"]), None)
         return [_h(a) for a in members]
