@@ -1,0 +1,241 @@
+"""Property-based stateful test of licences and prints against a Python model, on anvil.
+
+Random sequences of issue / amend / suspend / resume / revoke / attest / batch / invalidate /
+recall; each transaction must succeed exactly when the model says the rules allow it, and
+after every step: prints never exceed a licence's maximum, serials are never reused within a
+design, and on-chain counts equal the accepted attestations (less refunded invalidations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from conftest import DAY, STANDARD, World
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from ledger_helpers import b32
+
+from partledger.chain import ids
+
+ZERO = b"\x00" * 32
+GAS = 1_500_000
+WINDOWS = ("ok", "ok", "ok", "expired", "future")  # mostly usable licences
+
+
+@dataclass(frozen=True)
+class LicenceModel:
+    """What the model knows about one licence."""
+
+    design: bytes
+    max_prints: int
+    printed: int
+    status: str  # active | suspended | revoked
+    window: str
+    refund: bool
+    requires_standard: bool
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """Drives the real contracts and a model side by side."""
+
+    world: World
+
+    def __init__(self) -> None:
+        super().__init__()
+        w = self.world
+        self.snapshot_id = w.chain.w3.provider.make_request("evm_snapshot", [])["result"]
+        second = w.register_design(w.oem, b32("stateful second design"))
+        self.designs = [w.design, second]
+        self.recalled: set[bytes] = set()
+        self.licences: dict[bytes, LicenceModel] = {
+            w.licence_open: LicenceModel(w.design, 10, 0, "active", "ok", False, False),
+            w.licence_qualified: LicenceModel(w.design, 5, 0, "active", "ok", True, True),
+        }
+        self.used: set[tuple[bytes, bytes]] = set()
+        self.prints: list[ids.PrintRecord] = []
+        self.invalidated: set[int] = set()
+        self.latest = w.licence_qualified
+
+    def teardown(self) -> None:
+        self.world.chain.w3.provider.make_request("evm_revert", [self.snapshot_id])
+
+    # -- helpers -----------------------------------------------------------------------
+    def _send(self, account: Any, fn: str, *args: Any, contract: Any = None) -> bool:
+        receipt = self.world.chain.send_raw_status(
+            account, contract or self.world.ledger, fn, *args, gas=GAS
+        )
+        return bool(receipt.status == 1)
+
+    def _licence_ids(self) -> list[bytes]:
+        return sorted(self.licences)
+
+    def _can_attest(self, lid: bytes, record: ids.PrintRecord, model: LicenceModel) -> bool:
+        qualified = record.machine_id == self.world.machine
+        return (
+            model.status == "active"
+            and model.window == "ok"
+            and model.printed < model.max_prints
+            and model.design not in self.recalled
+            and (qualified or not model.requires_standard)
+            and (model.design, record.serial) not in self.used
+        )
+
+    # -- rules ---------------------------------------------------------------------------
+    @rule(
+        design_index=st.integers(0, 1),
+        max_prints=st.integers(1, 4),
+        window=st.sampled_from(WINDOWS),
+        requires_standard=st.booleans(),
+        refund=st.booleans(),
+    )
+    def issue(
+        self, design_index: int, max_prints: int, window: str, requires_standard: bool, refund: bool
+    ) -> None:
+        w, design = self.world, self.designs[design_index]
+        now = w.chain.timestamp()
+        start, end = {
+            "ok": (now - 3600, now + 30 * DAY),
+            "expired": (now - 7200, now - 3600),
+            "future": (now + 30 * DAY, now + 60 * DAY),
+        }[window]
+        index = w.ledger.functions.licenceCount(design).call()
+        terms = w.terms(
+            designId=design,
+            maxPrints=max_prints,
+            validFrom=start,
+            validUntil=end,
+            requiredStandard=STANDARD if requires_standard else ZERO,
+            refundOnInvalidate=refund,
+        )
+        ok = self._send(w.oem, "issueLicence", terms)
+        assert ok == (design not in self.recalled)
+        if ok:
+            self.latest = ids.licence_id(design, w.hub.address, index)
+            self.licences[self.latest] = LicenceModel(
+                design, max_prints, 0, "active", window, refund, requires_standard
+            )
+
+    @rule(data=st.data(), extra=st.integers(0, 3))
+    def amend(self, data: st.DataObject, extra: int) -> None:
+        lid = data.draw(st.sampled_from(self._licence_ids()))
+        model = self.licences[lid]
+        until = self.world.ledger.functions.licence(lid).call()[4]
+        ok = self._send(self.world.oem, "amendLicence", lid, extra, until, b32("amended"))
+        assert ok == (model.status != "revoked")
+        if ok:
+            self.licences[lid] = replace(model, max_prints=model.max_prints + extra)
+
+    @rule(data=st.data(), action=st.sampled_from(("suspend", "resume", "revoke")))
+    def change_status(self, data: st.DataObject, action: str) -> None:
+        lid = data.draw(st.sampled_from(self._licence_ids()))
+        model = self.licences[lid]
+        if action == "suspend":
+            ok = self._send(self.world.oem, "suspendLicence", lid, b32("s"))
+            expected, new = model.status == "active", "suspended"
+        elif action == "resume":
+            ok = self._send(self.world.oem, "resumeLicence", lid)
+            expected, new = model.status == "suspended", "active"
+        else:
+            ok = self._send(self.world.oem, "revokeLicence", lid, b32("r"))
+            expected, new = model.status != "revoked", "revoked"
+        assert ok == expected, (action, model)
+        if ok:
+            self.licences[lid] = replace(model, status=new)
+
+    def _record(self, lid: bytes, serial: int, qualified: bool) -> ids.PrintRecord:
+        machine = self.world.machine if qualified else self.world.machine_unqualified
+        return self.world.print(lid, f"serial-{serial}", machine)
+
+    @rule(data=st.data(), serial=st.integers(0, 20), qualified=st.booleans())
+    def attest(self, data: st.DataObject, serial: int, qualified: bool) -> None:
+        self._attest(data.draw(st.sampled_from(self._licence_ids())), serial, qualified)
+
+    @rule(serial=st.integers(0, 20))
+    def attest_on_latest_licence(self, serial: int) -> None:
+        self._attest(self.latest, serial, True)
+
+    def _attest(self, lid: bytes, serial: int, qualified: bool) -> None:
+        model = self.licences[lid]
+        record = self._record(lid, serial, qualified)
+        expected = self._can_attest(lid, record, model)
+        assert self._send(self.world.hub, "attestPrint", record.as_tuple()) == expected
+        if expected:
+            self._accept(lid, record)
+
+    @rule(data=st.data(), serials=st.lists(st.integers(0, 20), min_size=2, max_size=3))
+    def attest_batch(self, data: st.DataObject, serials: list[int]) -> None:
+        lids = [data.draw(st.sampled_from(self._licence_ids())) for _ in serials]
+        records = [self._record(lid, s, True) for lid, s in zip(lids, serials, strict=True)]
+        saved = (dict(self.licences), set(self.used), list(self.prints))
+        expected = True
+        for lid, record in zip(lids, records, strict=True):
+            if not self._can_attest(lid, record, self.licences[lid]):
+                expected = False
+                break
+            self._accept(lid, record)
+        self.licences, self.used, self.prints = saved
+        ok = self._send(self.world.hub, "attestBatch", [r.as_tuple() for r in records])
+        assert ok == expected
+        if ok:
+            for lid, record in zip(lids, records, strict=True):
+                self._accept(lid, record)
+
+    def _accept(self, lid: bytes, record: ids.PrintRecord) -> None:
+        model = self.licences[lid]
+        self.licences[lid] = replace(model, printed=model.printed + 1)
+        self.used.add((model.design, record.serial))
+        self.prints.append(record)
+
+    @rule(data=st.data(), by_oem=st.booleans())
+    def invalidate(self, data: st.DataObject, by_oem: bool) -> None:
+        if not self.prints:
+            return
+        index = data.draw(st.integers(0, len(self.prints) - 1))
+        record = self.prints[index]
+        account = self.world.oem if by_oem else self.world.hub
+        ok = self._send(account, "invalidatePrint", record.as_tuple(), b32("scrap"))
+        assert ok == (index not in self.invalidated)
+        if ok:
+            self.invalidated.add(index)
+            model = self.licences[record.licence_id]
+            if model.refund:
+                self.licences[record.licence_id] = replace(model, printed=model.printed - 1)
+
+    @rule()
+    def recall_second_design(self) -> None:
+        design = self.designs[1]
+        ok = self._send(
+            self.world.oem, "recallDesign", design, b32("recall"), contract=self.world.registry
+        )
+        assert ok == (design not in self.recalled)
+        self.recalled.add(design)
+
+    # -- invariants ----------------------------------------------------------------------
+    @invariant()
+    def counts_match_the_model_and_never_exceed_the_maximum(self) -> None:
+        for lid, model in self.licences.items():
+            stored = self.world.ledger.functions.licence(lid).call()
+            assert stored[2] == model.printed <= stored[1] == model.max_prints
+
+    @invariant()
+    def every_accepted_serial_is_recorded_once(self) -> None:
+        designs = [self.licences[r.licence_id].design for r in self.prints]
+        assert len(set(zip(designs, (r.serial for r in self.prints), strict=True))) == len(
+            self.prints
+        )
+
+
+def test_ledger_rules_hold_over_random_sequences(world: World, snapshot: None) -> None:
+    LedgerMachine.world = world
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+            print_blob=True,
+        ),
+    )
