@@ -313,7 +313,7 @@ def container_response(
     blob = design.container_hash[2:]
     size = ctx.ledger.store.stat(blob).size
     handle = ctx.ledger.store.open(blob)
-    common = {
+    common: dict[str, Any] = {
         "account": account, "design_id": design.design_id, "licence_id": licence_id, "hub": hub,
         "oem": design.owner, "blob": blob, "client": client_address(request),
         "request_id": str(getattr(request.state, "request_id", "")),

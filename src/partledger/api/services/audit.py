@@ -129,7 +129,7 @@ class AuditService:
         out: list[dict[str, Any]] = []
         start = max(after_block + 1, self.ledger.deployment.start_block)
         for contract in (self.ledger.registry, self.ledger.prints):
-            for event in contract.events:
+            for event in list(contract.events):  # type: ignore[call-overload]
                 inputs = [i["name"] for i in event.abi["inputs"] if i.get("indexed")]
                 if name not in inputs:
                     continue

@@ -209,7 +209,7 @@ class AuthService:
         }
         body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
         mac = _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
-        return IssuedToken(f"pl1.{body}.{mac}", address, payload["exp"])
+        return IssuedToken(f"pl1.{body}.{mac}", address, now + self.token_ttl)
 
     def verify_token(self, token: str) -> str:
         """The account a token was issued to (``InvalidToken`` if forged or expired)."""

@@ -298,7 +298,7 @@ class Relayer:
         payload = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
         ]
-        response = self._http.post(self.rpc_url, json=payload, timeout=60)
+        response = self._http.post(self.rpc_url, json=payload, timeout=60)  # type: ignore[arg-type]
         response.raise_for_status()
         answers = {a["id"]: a for a in response.json()}
         return [answers.get(i, {"error": {"message": "no answer"}}) for i in range(len(calls))]
@@ -348,7 +348,7 @@ class Relayer:
             )
             signed = self.account.sign_transaction(
                 {
-                    "to": self.contract,
+                    "to": self.contract,  # type: ignore[dict-item]
                     "data": data,
                     "gas": RELAY_GAS,
                     "nonce": self._next_nonce,

@@ -120,7 +120,7 @@ class MultipartStream:
             "on_headers_finished": self._headers_finished,
             "on_end": self._end,
         }
-        self._parser = MultipartParser(params[b"boundary"], callbacks)
+        self._parser = MultipartParser(params[b"boundary"], callbacks)  # type: ignore[arg-type]
 
     def _part_begin(self) -> None:
         self._headers = {}
