@@ -132,9 +132,12 @@ def serve(
     import uvicorn
 
     from partledger.api.app import create_app
+    from partledger.api.logs import configure_logging
+    from partledger.cli.common import load_identity
     from partledger.runtime import bring_up
 
     settings = Settings()
+    custodians = [load_identity(name) for name in settings.api_custodial_oems]
     try:
         runtime = bring_up(settings)
     except PartLedgerError as exc:
@@ -146,11 +149,15 @@ def serve(
         f"data in {settings.data_dir}"
     )
     try:
+        app = create_app(runtime, close_runtime_on_shutdown=True, custodians=custodians)
+        configure_logging()
         uvicorn.run(
-            create_app(runtime, close_runtime_on_shutdown=True),
+            app,
             host=host or settings.api_host,
             port=port or settings.api_port,
-            log_level="info",
+            log_config=None,
+            timeout_keep_alive=30,
+            limit_concurrency=1000,
         )
     finally:
         runtime.close()  # when uvicorn fails to start; shutdown closes it otherwise

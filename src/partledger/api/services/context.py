@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -117,6 +118,7 @@ class ServiceContext:
 
     # -- background work --------------------------------------------------------------------
     def start(self) -> None:
+        self.purge_leftovers()
         self.relayer.start()
         self._spawn("pl-head", self._watch_head)
         if self.index_engine is not None:
@@ -126,6 +128,17 @@ class ServiceContext:
             )
             self.indexer = Indexer(config, engine=self.index_engine)
             self._spawn("pl-indexer", self._run_indexer)
+
+    def purge_leftovers(self) -> None:
+        """Remove what a killed upload left: spooled plaintext and unfinished blob temp files
+        (a blob becomes visible only by an atomic rename, so none is ever partial)."""
+        spool = self.settings.data_dir / "api" / "spool"
+        if spool.is_dir():
+            for leftover in spool.iterdir():
+                shutil.rmtree(leftover, ignore_errors=True)
+        purge = getattr(self.ledger.store, "purge_temp", None)
+        if purge is not None:
+            purge(older_than_seconds=0.0)
 
     def _spawn(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
