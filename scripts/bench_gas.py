@@ -172,7 +172,8 @@ def run(w3: Web3, accounts: list[LocalAccount]) -> list[Measurement]:
     ) -> bytes:
         salt = h("salt")
         commitment = ids.design_commitment(owner.address, content, salt)
-        b.call(owner, registry, "commitDesign", commitment, record="commitDesign" if rec else None)
+        committed = "commitDesign" if rec and revises == ZERO else None
+        b.call(owner, registry, "commitDesign", commitment, record=committed)
         b.call(
             owner,
             registry,
@@ -295,6 +296,17 @@ def run(w3: Web3, accounts: list[LocalAccount]) -> list[Measurement]:
     assert ledger.functions.verifyAnchoredPrint(
         tree.root, prints[7].as_tuple(), tree.proof(7)
     ).call()
+
+    spread = [record(anchor_licences[i % 10][1], f"S-{i}") for i in range(50)]
+    b.call(
+        hub,
+        ledger,
+        "attestBatch",
+        spread,
+        record="attestBatch50 (10 licences)",
+        units=50,
+        note="per print; 10 licences of 10 designs",
+    )
 
     b.call(
         hub,
