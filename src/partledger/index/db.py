@@ -75,6 +75,14 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Downgrade the database to ``revision`` (default: drop the whole index schema)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at (``None`` if never migrated)."""
     with engine.connect() as connection:

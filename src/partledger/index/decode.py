@@ -12,6 +12,7 @@ matches no known event lands in ``raw_logs`` so nothing is lost.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
 
 from partledger.index.errors import DecodeError
+
+log_ = logging.getLogger(__name__)
 
 Row = tuple[Any, ...]
 Position = tuple[int, int, bytes, int, bytes, bytes]
@@ -303,16 +306,25 @@ def _print_invalidated(p: Position, a: tuple[Any, ...], out: Rows) -> None:
     out["print_invalidations"].append((*p, a[0], a[1], a[2], a[3], a[4], bool(a[5])))
 
 
+def _int64(value: int) -> int:
+    """A uint256 the index stores as BIGINT (counts, nonces): refuse what does not fit."""
+    if value >= 2**63:
+        raise DecodeError(f"value {value} does not fit the index's 64-bit column")
+    return value
+
+
 def _batch_anchored(p: Position, a: tuple[Any, ...], out: Rows) -> None:
     root, hub, total, licence_ids, counts = a
-    out["batch_anchors"].append((*p, root, hub, total))
+    if len(licence_ids) != len(counts):
+        raise DecodeError("BatchAnchored: licenceIds and counts differ in length")
+    out["batch_anchors"].append((*p, root, hub, _int64(total)))
     entries = out["batch_anchor_entries"]
     for i, (licence_id, count) in enumerate(zip(licence_ids, counts, strict=True)):
         entries.append((p[0], p[1], i, root, licence_id, count))
 
 
 def _signatures_cancelled(p: Position, a: tuple[Any, ...], out: Rows) -> None:
-    out["signature_cancellations"].append((*p, a[0], a[1]))
+    out["signature_cancellations"].append((*p, a[0], _int64(a[1])))
 
 
 def _role(kind: str) -> Handler:
@@ -393,6 +405,7 @@ class LogDecoder:
                     continue
                 self.layouts[layout.topic0] = (layout, handler)
         self._addresses: dict[str, bytes] = {}
+        self.undecodable = 0
 
     def decode(self, logs: Iterable[Mapping[str, Any]], timestamps: Mapping[int, int]) -> Rows:
         """Rows per table name for ``logs``; ``timestamps`` fills logs without blockTimestamp."""
@@ -426,16 +439,19 @@ class LogDecoder:
             topics = log["topics"]
             entry = layouts.get(topics[0]) if topics else None
             if entry is None:
-                raw_topics = b"".join(bytes.fromhex(t[2:]) for t in topics)
-                out["raw_logs"].append(
-                    (
-                        *position,
-                        raw_topics[:32] or None,
-                        raw_topics,
-                        bytes.fromhex(log["data"][2:]),
-                    )
-                )
+                out["raw_logs"].append(self._raw(position, topics, log["data"]))
                 continue
             layout, handler = entry
-            handler(position, layout.decode(topics, log["data"]), out)
+            try:
+                handler(position, layout.decode(topics, log["data"]), out)
+            except (DecodeError, ValueError, IndexError) as exc:
+                # never stall the index on one odd log: keep it raw, say so
+                self.undecodable += 1
+                log_.warning("undecodable %s log kept raw: %s", layout.signature, exc)
+                out["raw_logs"].append(self._raw(position, topics, log["data"]))
         return out
+
+    @staticmethod
+    def _raw(position: Position, topics: Sequence[str], data: str) -> Row:
+        raw_topics = b"".join(bytes.fromhex(t[2:]) for t in topics)
+        return (*position, raw_topics[:32] or None, raw_topics, bytes.fromhex(data[2:]))
