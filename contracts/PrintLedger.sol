@@ -343,7 +343,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         }
         a.hub = msg.sender;
         a.anchoredAt = uint40(block.timestamp);
-        a.totalPrints = uint32(total);
+        a.totalPrints = uint48(total); // cannot truncate: see Anchor
         emit BatchAnchored(root, msg.sender, total, licenceIds, counts);
     }
 

@@ -104,11 +104,11 @@ interface IPrintLedger {
         uint32 count;
     }
 
-    /// @notice A Merkle-anchored batch.
+    /// @notice A Merkle-anchored batch (totalPrints <= 64 entries x (2^32 - 1) < 2^48).
     struct Anchor {
         address hub;
         uint40 anchoredAt;
-        uint32 totalPrints;
+        uint48 totalPrints;
     }
 
     /// @notice A hub registered itself.

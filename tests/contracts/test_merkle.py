@@ -166,3 +166,18 @@ def test_anchor_respects_the_validity_window(fresh) -> None:
     w.issue(validFrom=now - 7200, validUntil=now - 3600)
     name, args = w.chain.revert_of(w.hub, w.ledger, "anchorBatch", b32("r"), [(w.design, 2, 1)])
     assert (name, args[1]) == ("LicenceExpired", now - 3600)
+
+
+def test_anchor_totals_beyond_uint32_are_recorded_exactly(fresh) -> None:
+    w = fresh
+    biggest = 2**32 - 1
+    w.issue(maxPrints=biggest)
+    w.issue(maxPrints=biggest)
+    w.chain.send(
+        w.hub,
+        w.ledger,
+        "anchorBatch",
+        b32("huge"),
+        [(w.design, 2, biggest), (w.design, 3, biggest)],
+    )
+    assert w.ledger.functions.anchor(b32("huge")).call()[2] == 2 * biggest
