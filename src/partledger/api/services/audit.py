@@ -128,12 +128,17 @@ class AuditService:
         name = "designId" if design_id else "licenceId"
         out: list[dict[str, Any]] = []
         start = max(after_block + 1, self.ledger.deployment.start_block)
+        head = int(self.ledger.w3.eth.block_number)
+        if start > head:
+            return []
         for contract in (self.ledger.registry, self.ledger.prints):
             for event in list(contract.events):  # type: ignore[call-overload]
                 inputs = [i["name"] for i in event.abi["inputs"] if i.get("indexed")]
                 if name not in inputs:
                     continue
-                logs = event().get_logs(from_block=start, argument_filters={name: key})
+                logs = event().get_logs(
+                    from_block=start, to_block=head, argument_filters={name: key}
+                )
                 for entry in logs:
                     out.append(
                         {
