@@ -86,3 +86,20 @@ def test_short_codes_are_left_aligned_ascii() -> None:
     assert ids.short_code("ITTRN", 5) == b"ITTRN"
     assert ids.short_code("ISO/ASTM 52920")[:14] == b"ISO/ASTM 52920"
     assert ids.hub_subject("0x" + "11" * 20) == b"\x00" * 12 + b"\x11" * 20
+
+
+def test_bad_encodings_raise_the_project_error() -> None:
+    import pytest
+
+    from partledger.errors import PartLedgerError
+
+    for bad_call in (
+        lambda: ids.design_id("0x" + "11" * 20, b"short"),
+        lambda: ids.short_code("é"),
+        lambda: ids.short_code("x" * 6, 5),
+        lambda: ids.PrintRecord(b"", b"", b"", b"", b""),
+        lambda: merkle.StandardMerkleTree([], ids.PRINT_TYPES),
+    ):
+        with pytest.raises(ids.EncodingError) as caught:
+            bad_call()
+        assert isinstance(caught.value, PartLedgerError) and isinstance(caught.value, ValueError)

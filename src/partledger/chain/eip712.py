@@ -12,6 +12,18 @@ from eth_utils.crypto import keccak
 
 from partledger.chain.ids import PrintRecord
 
+__all__ = [
+    "ATTEST_PRINT_TYPE",
+    "ATTEST_PRINT_TYPEHASH",
+    "DOMAIN_NAME",
+    "DOMAIN_VERSION",
+    "attest_print_digest",
+    "attest_print_struct_hash",
+    "attest_print_typed_data",
+    "domain_separator",
+    "sign_attest_print",
+]
+
 DOMAIN_NAME = "PartLedger"
 DOMAIN_VERSION = "1"
 DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"

@@ -20,15 +20,36 @@ from eth_abi.abi import encode
 from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
 
-Bytes32 = bytes
+from partledger.chain.errors import ChainError
+
+__all__ = [
+    "PRINT_TYPES",
+    "EncodingError",
+    "PrintRecord",
+    "design_commitment",
+    "design_id",
+    "hub_of_licence",
+    "hub_subject",
+    "licence_id",
+    "machine_hash",
+    "machine_id",
+    "print_commitment",
+    "print_id",
+    "serial_hash",
+    "short_code",
+]
 
 PRINT_TYPES = ("bytes32", "bytes32", "bytes32", "bytes32", "bytes32")
 """ABI types of a print record, in field order (also the Merkle leaf encoding)."""
 
 
+class EncodingError(ChainError, ValueError):
+    """A value cannot be encoded as the contracts expect (wrong length, non-ASCII code)."""
+
+
 def _b32(value: bytes, what: str) -> bytes:
     if len(value) != 32:
-        raise ValueError(f"{what} must be 32 bytes, got {len(value)}")
+        raise EncodingError(f"{what} must be 32 bytes, got {len(value)}")
     return value
 
 
@@ -121,7 +142,10 @@ def print_commitment(record: PrintRecord) -> bytes:
 
 def short_code(code: str, size: int = 32) -> bytes:
     """ASCII code left-aligned in ``size`` bytes (standards: bytes32, UN/LOCODE: bytes5)."""
-    raw = code.encode("ascii")
+    try:
+        raw = code.encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise EncodingError(f"{code!r} is not ASCII") from exc
     if len(raw) > size:
-        raise ValueError(f"{code!r} is longer than {size} bytes")
+        raise EncodingError(f"{code!r} is longer than {size} bytes")
     return raw.ljust(size, b"\x00")

@@ -16,7 +16,15 @@ from typing import Any
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from partledger.chain.ids import PRINT_TYPES, PrintRecord
+from partledger.chain.ids import PRINT_TYPES, EncodingError, PrintRecord
+
+__all__ = [
+    "StandardMerkleTree",
+    "leaf_hash",
+    "node_hash",
+    "print_leaf",
+    "process_proof",
+]
 
 
 def leaf_hash(types: Sequence[str], values: Sequence[Any]) -> bytes:
@@ -47,7 +55,7 @@ class StandardMerkleTree:
 
     def __init__(self, values: Sequence[Sequence[Any]], types: Sequence[str]) -> None:
         if not values:
-            raise ValueError("a Merkle tree needs at least one leaf")
+            raise EncodingError("a Merkle tree needs at least one leaf")
         self.types = tuple(types)
         self.values = [tuple(v) for v in values]
         hashed = sorted(
