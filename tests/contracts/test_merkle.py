@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import STANDARD
 from ledger_helpers import b32, events, node_available
+from ledger_world import STANDARD
 
 from partledger.chain import ids, merkle
 from partledger.chain.compiler import project_root

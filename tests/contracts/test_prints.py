@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import DAY, STANDARD
 from ledger_helpers import b32, events
+from ledger_world import DAY, STANDARD
 
 from partledger.chain import ids
 
