@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-
 from api.support import Service
+from hypothesis import HealthCheck, given, settings
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
