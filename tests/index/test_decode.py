@@ -94,6 +94,7 @@ def test_fast_decoding_matches_eth_abi_for_every_event() -> None:
                 normal(v, canonical_type(p)) for p, v in zip(event["inputs"], args, strict=True)
             ]
             got = list(layout.decode(log["topics"], log["data"]))
+            assert list(layout.decode_generic(log["topics"], log["data"])) == expected
             assert got == expected, event_signature(event)
 
 

@@ -162,8 +162,15 @@ class EventLayout:
     data_types: tuple[str, ...]
     # static data: per data argument, (first word, word decoders, is tuple)
     static_data: tuple[tuple[int, tuple[Callable[[bytes], Any], ...], bool], ...] | None
+    # generated straight-line decoder for all-static events (see _compile_fast), if any
+    fast: Callable[[Sequence[str], str], tuple[Any, ...]] | None = None
 
     def decode(self, topics: Sequence[str], data: str) -> tuple[Any, ...]:
+        if self.fast is not None:
+            return self.fast(topics, data)
+        return self.decode_generic(topics, data)
+
+    def decode_generic(self, topics: Sequence[str], data: str) -> tuple[Any, ...]:
         if len(topics) != len(self.topic_decoders) + 1:
             raise DecodeError(f"{self.signature}: expected {len(self.topic_decoders) + 1} topics")
         indexed = [dec(t) for dec, t in zip(self.topic_decoders, topics[1:], strict=True)]
@@ -189,6 +196,80 @@ class EventLayout:
             except Exception as exc:
                 raise DecodeError(f"{self.signature}: undecodable data: {exc}") from exc
         return tuple(indexed[i] if src == "t" else values[i] for src, i in self.order)
+
+
+def _topic_expr(typ: str, k: int) -> str | None:
+    if typ == "bytes32":
+        return f"fromhex(t[{k}][2:])"
+    if typ == "address":
+        return f"fromhex(t[{k}][26:])"
+    if typ == "bool":
+        return f"(int(t[{k}], 16) != 0)"
+    if typ.startswith("uint") and typ[4:].isdigit():
+        return f"int(t[{k}], 16)"
+    if typ.startswith("bytes") and typ[5:].isdigit():
+        return f"fromhex(t[{k}][2:{2 + 2 * int(typ[5:])}])"
+    return None
+
+
+def _word_expr(typ: str, j: int) -> str | None:
+    a, b = 32 * j, 32 * j + 32
+    if typ == "bytes32":
+        return f"raw[{a}:{b}]"
+    if typ == "address":
+        return f"raw[{a + 12}:{b}]"
+    if typ == "bool":
+        return f"(raw[{b - 1}] != 0)"
+    if typ.startswith("uint") and typ[4:].isdigit():
+        return f"from_bytes(raw[{a}:{b}], 'big')"
+    if typ.startswith("bytes") and typ[5:].isdigit():
+        return f"raw[{a}:{a + int(typ[5:])}]"
+    return None
+
+
+def _compile_fast(
+    signature: str, inputs: Sequence[Mapping[str, Any]]
+) -> Callable[[Sequence[str], str], tuple[Any, ...]] | None:
+    """Generate a straight-line decoder (like ``namedtuple`` does) for an event whose
+    topics and data are all static elementary types or static tuples of them; ``None``
+    otherwise. Types come from a fixed whitelist, so the generated source is ours."""
+    exprs: list[str] = []
+    topic, word = 1, 0
+    for param in inputs:
+        if param.get("indexed"):
+            expr = _topic_expr(param["type"], topic)
+            topic += 1
+        elif param["type"] == "tuple":
+            parts = []
+            for component in param["components"]:
+                parts.append(_word_expr(component["type"], word))
+                word += 1
+            expr = None if None in parts else "(" + ", ".join(map(str, parts)) + ",)"
+        else:
+            expr = _word_expr(param["type"], word)
+            word += 1
+        if expr is None:
+            return None
+        exprs.append(expr)
+    source = (
+        "def decode(t, data):\n"
+        f"    if len(t) != {topic}:\n"
+        "        raise DecodeError(TOPICS)\n"
+        "    raw = fromhex(data[2:])\n"
+        f"    if len(raw) < {32 * word}:\n"
+        "        raise DecodeError(SHORT)\n"
+        f"    return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})\n"
+    )
+    namespace: dict[str, Any] = {
+        "fromhex": bytes.fromhex,
+        "from_bytes": int.from_bytes,
+        "DecodeError": DecodeError,
+        "TOPICS": f"{signature}: expected {topic} topics",
+        "SHORT": f"{signature}: data shorter than {32 * word} bytes",
+    }
+    exec(source, namespace)  # noqa: S102 - source built from whitelisted ABI types only
+    fn: Callable[[Sequence[str], str], tuple[Any, ...]] = namespace["decode"]
+    return fn
 
 
 def build_layout(abi_event: Mapping[str, Any]) -> EventLayout:
@@ -220,6 +301,7 @@ def build_layout(abi_event: Mapping[str, Any]) -> EventLayout:
         order=tuple(order),
         data_types=tuple(canonical_type(p) for p in data_params),
         static_data=None if static is None else tuple(static),
+        fast=_compile_fast(signature, abi_event["inputs"]),
     )
 
 
@@ -393,6 +475,9 @@ class LogDecoder:
 
     def __init__(self, abis: Iterable[Sequence[Mapping[str, Any]]]) -> None:
         self.layouts: dict[str, tuple[EventLayout, Handler]] = {}
+        self._decoders: dict[
+            str, tuple[Callable[[Sequence[str], str], tuple[Any, ...]], Handler]
+        ] = {}
         self.unhandled: set[str] = set()
         for abi in [*abis, OZ_EVENTS]:
             for item in abi:
@@ -404,13 +489,14 @@ class LogDecoder:
                     self.unhandled.add(layout.signature)
                     continue
                 self.layouts[layout.topic0] = (layout, handler)
+                self._decoders[layout.topic0] = (layout.fast or layout.decode_generic, handler)
         self._addresses: dict[str, bytes] = {}
         self.undecodable = 0
 
     def decode(self, logs: Iterable[Mapping[str, Any]], timestamps: Mapping[int, int]) -> Rows:
         """Rows per table name for ``logs``; ``timestamps`` fills logs without blockTimestamp."""
         out: Rows = defaultdict(list)
-        layouts = self.layouts
+        decoders = self._decoders
         addresses = self._addresses
         last_block_hex = ""
         block_number = block_time = 0
@@ -437,17 +523,17 @@ class LogDecoder:
                 contract,
             )
             topics = log["topics"]
-            entry = layouts.get(topics[0]) if topics else None
+            entry = decoders.get(topics[0]) if topics else None
             if entry is None:
                 out["raw_logs"].append(self._raw(position, topics, log["data"]))
                 continue
-            layout, handler = entry
+            decode, handler = entry
             try:
-                handler(position, layout.decode(topics, log["data"]), out)
+                handler(position, decode(topics, log["data"]), out)
             except (DecodeError, ValueError, IndexError) as exc:
                 # never stall the index on one odd log: keep it raw, say so
                 self.undecodable += 1
-                log_.warning("undecodable %s log kept raw: %s", layout.signature, exc)
+                log_.warning("undecodable log (topic0 %s) kept raw: %s", topics[0], exc)
                 out["raw_logs"].append(self._raw(position, topics, log["data"]))
         return out
 
