@@ -167,53 +167,65 @@ class Relayer:
             design = self._design_of(item.record.licence_id)
             self._check_signature(hub, item)
             rows.append((item, hub, design))
-        receipts = []
-        for item, hub, design in rows:
-            receipts.append(self._enqueue(submitter, item, hub, design, now))
+        try:
+            receipts = self._enqueue_all(submitter, rows, now)
+        except IntegrityError:  # a concurrent submission of the same print: one by one
+            receipts = [self._enqueue_all(submitter, [row], now)[0] for row in rows]
         self._wake.set()
         return receipts
 
-    def _enqueue(
-        self, submitter: str, item: Submission, hub: str, design: bytes, now: int
-    ) -> RelayReceipt:
-        record = b"".join(item.record.as_tuple())
-        key = (hex32(design), hex32(item.record.serial))
-        receipt_id = str(uuid.uuid4())
-        try:
-            with self._seq_lock, self.engine.begin() as conn:
-                seq = conn.execute(select(func.coalesce(func.max(relay_queue.c.seq), 0))).scalar()
-                conn.execute(
-                    insert(relay_queue).values(
-                        id=receipt_id,
-                        seq=int(seq or 0) + 1,
-                        submitted_at=now,
-                        submitted_by=submitter,
-                        hub=hub,
-                        design_id=key[0],
-                        licence_id=hex32(item.record.licence_id),
-                        serial=key[1],
-                        record=record,
-                        deadline=item.deadline,
-                        signature=item.signature,
-                        status="queued",
-                    )
-                )
-        except IntegrityError:
-            with self.engine.connect() as conn:
-                row = conn.execute(
+    def _enqueue_all(
+        self, submitter: str, rows: list[tuple[Submission, str, bytes]], now: int
+    ) -> list[RelayReceipt]:
+        """Queue new attestations in one transaction; known ones return their receipt."""
+        keys = [(hex32(design), hex32(item.record.serial)) for item, _, design in rows]
+        receipts: list[RelayReceipt | None] = [None] * len(rows)
+        with self._seq_lock, self.engine.begin() as conn:
+            existing = {}
+            for design_id in {k[0] for k in keys}:
+                serials = [k[1] for k in keys if k[0] == design_id]
+                for found in conn.execute(
                     select(relay_queue).where(
-                        relay_queue.c.design_id == key[0], relay_queue.c.serial == key[1]
+                        relay_queue.c.design_id == design_id, relay_queue.c.serial.in_(serials)
                     )
-                ).one()
-            if row.record != record:
-                raise Conflict(
-                    f"serial {key[1]} of design {key[0]} was already submitted with another record"
-                ) from None
-            return self._receipt(row)
-        return RelayReceipt(
-            receipt_id, "pending", hub, key[0], hex32(item.record.licence_id), key[1],
-            None, None, None, None,
-        )  # fmt: skip
+                ):
+                    existing[(found.design_id, found.serial)] = found
+            top = conn.execute(select(func.coalesce(func.max(relay_queue.c.seq), 0))).scalar()
+            seq = int(top or 0)
+            values: list[dict[str, Any]] = []
+            fresh: set[tuple[str, str]] = set()
+            for i, ((item, hub, _design), key) in enumerate(zip(rows, keys, strict=True)):
+                record = b"".join(item.record.as_tuple())
+                known = existing.get(key)
+                if known is not None:
+                    if bytes(known.record) != record:
+                        raise Conflict(
+                            f"serial {key[1]} of design {key[0]} was already submitted with "
+                            "another record"
+                        )
+                    receipts[i] = self._receipt(known)
+                    continue
+                if key in fresh:
+                    raise InvalidRequest(f"serial {key[1]} appears twice in the submission")
+                fresh.add(key)
+                seq += 1
+                receipt_id = str(uuid.uuid4())
+                values.append(
+                    {
+                        "id": receipt_id, "seq": seq, "submitted_at": now,
+                        "submitted_by": submitter, "hub": hub, "design_id": key[0],
+                        "licence_id": hex32(item.record.licence_id), "serial": key[1],
+                        "record": record, "deadline": item.deadline,
+                        "signature": item.signature, "status": "queued",
+                    }
+                )  # fmt: skip
+                receipts[i] = RelayReceipt(
+                    receipt_id, "pending", hub, key[0], hex32(item.record.licence_id), key[1],
+                    None, None, None, None,
+                )  # fmt: skip
+            if values:
+                conn.execute(insert(relay_queue), values)
+        return [r for r in receipts if r is not None]
 
     # -- receipts ---------------------------------------------------------------------------
     def receipt(self, receipt_id: str, viewer: str) -> RelayReceipt:
@@ -313,12 +325,9 @@ class Relayer:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         if rows and len(rows) < self.batch_size and self.window > 0:
-            first = int(rows[0].submitted_at)
-            wait = self.window - max(0.0, time.time() - first)
-            if wait > 0:
-                self._stop.wait(wait)
-                with self.engine.connect() as conn:
-                    rows = conn.execute(query).all()
+            self._stop.wait(self.window)  # a short window lets a batch fill up
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
         return list(rows)
 
     def _fee_fields(self) -> dict[str, int]:
