@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -305,7 +305,7 @@ class Indexer:
         self,
         stop: threading.Event,
         *,
-        on_sync: Any = None,
+        on_sync: Callable[[SyncReport], None] | None = None,
         max_backoff: float = 30.0,
     ) -> None:
         """Sync until ``stop`` is set; an unreachable node is retried with backoff."""
