@@ -1,9 +1,10 @@
 """Property-based stateful test of licences and prints against a Python model, on anvil.
 
-Random sequences of issue / amend / suspend / resume / revoke / attest / batch / invalidate /
-recall; each transaction must succeed exactly when the model says the rules allow it, and
-after every step: prints never exceed a licence's maximum, serials are never reused within a
-design, and on-chain counts equal the accepted attestations (less refunded invalidations).
+Random sequences of issue / amend / suspend / resume / revoke / attest / batch / anchor /
+invalidate / recall; each transaction must succeed exactly when the model says the rules
+allow it, and after every step: prints never exceed a licence's maximum, serials are never
+reused within a design, and on-chain counts equal the accepted attestations (less refunded
+invalidations).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class LicenceModel:
     window: str
     refund: bool
     requires_standard: bool
+    index: int
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -50,13 +52,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self.designs = [w.design, second]
         self.recalled: set[bytes] = set()
         self.licences: dict[bytes, LicenceModel] = {
-            w.licence_open: LicenceModel(w.design, 10, 0, "active", "ok", False, False),
-            w.licence_qualified: LicenceModel(w.design, 5, 0, "active", "ok", True, True),
+            w.licence_open: LicenceModel(w.design, 10, 0, "active", "ok", False, False, 0),
+            w.licence_qualified: LicenceModel(w.design, 5, 0, "active", "ok", True, True, 1),
         }
         self.used: set[tuple[bytes, bytes]] = set()
         self.prints: list[ids.PrintRecord] = []
         self.invalidated: set[int] = set()
         self.latest = w.licence_qualified
+        self.anchors = 0
 
     def teardown(self) -> None:
         self.world.chain.w3.provider.make_request("evm_revert", [self.snapshot_id])
@@ -114,7 +117,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if ok:
             self.latest = ids.licence_id(design, w.hub.address, index)
             self.licences[self.latest] = LicenceModel(
-                design, max_prints, 0, "active", window, refund, requires_standard
+                design, max_prints, 0, "active", window, refund, requires_standard, index
             )
 
     @rule(data=st.data(), extra=st.integers(0, 3))
@@ -187,6 +190,24 @@ class LedgerMachine(RuleBasedStateMachine):
         self.licences[lid] = replace(model, printed=model.printed + 1)
         self.used.add((model.design, record.serial))
         self.prints.append(record)
+
+    @rule(data=st.data(), count=st.integers(1, 3))
+    def anchor(self, data: st.DataObject, count: int) -> None:
+        lid = data.draw(st.sampled_from(self._licence_ids()))
+        model = self.licences[lid]
+        self.anchors += 1
+        root = b32(f"stateful root {self.anchors}")
+        entry = (model.design, model.index, count)
+        expected = (
+            model.status == "active"
+            and model.window == "ok"
+            and model.printed + count <= model.max_prints
+            and model.design not in self.recalled
+            and not model.requires_standard
+        )
+        assert self._send(self.world.hub, "anchorBatch", root, [entry]) == expected
+        if expected:
+            self.licences[lid] = replace(model, printed=model.printed + count)
 
     @rule(data=st.data(), by_oem=st.booleans())
     def invalidate(self, data: st.DataObject, by_oem: bool) -> None:
