@@ -56,7 +56,8 @@ def create_index_engine(url: str | URL | Path, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # no pool_pre_ping by default: it costs a round trip per query; pass it for long-lived
+    # services whose database may restart
     return create_engine(parsed, **kwargs)
 
 

@@ -220,9 +220,14 @@ _SQL = {
     "anchored_count": (
         "SELECT COALESCE(SUM(count), 0) FROM batch_anchor_entries WHERE licence_id = ?"
     ),
-    "prints_by_serial": "SELECT * FROM prints WHERE serial = ? ORDER BY block_number, log_index",
+    # the safe block rides along: one round trip less on the hot path
+    "prints_by_serial": (
+        "SELECT p.*, (SELECT safe_block FROM sync_state WHERE id = 1) AS safe_block_ "
+        "FROM prints p WHERE serial = ? ORDER BY block_number, log_index"
+    ),
     "prints_by_serial_design": (
-        "SELECT * FROM prints WHERE serial = ? AND design_id = ? ORDER BY block_number, log_index"
+        "SELECT p.*, (SELECT safe_block FROM sync_state WHERE id = 1) AS safe_block_ "
+        "FROM prints p WHERE serial = ? AND design_id = ? ORDER BY block_number, log_index"
     ),
     "invalidation": (
         "SELECT * FROM print_invalidations WHERE serial = ? AND design_id = ? "
@@ -261,6 +266,26 @@ class IndexReader:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         finally:
             cursor.close()
+
+    def _many(
+        self, conn: Connection, queries: Sequence[tuple[str, tuple[Any, ...]]]
+    ) -> list[list[Record]]:
+        """Run independent queries; on PostgreSQL in one pipeline (one network round trip)."""
+        dbapi: Any = conn.connection.dbapi_connection
+        if self.engine.dialect.name != "postgresql" or not hasattr(dbapi, "pipeline"):
+            return [self._all(conn, key, *params) for key, params in queries]
+        cursors = []
+        with dbapi.pipeline():
+            for key, params in queries:
+                cursor = dbapi.cursor()
+                cursor.execute(self._sql[key], params)
+                cursors.append(cursor)
+        out = []
+        for cursor in cursors:
+            names = [d[0] for d in cursor.description]
+            out.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+            cursor.close()
+        return out
 
     def _scalar(self, conn: Connection, key: str, *params: Any) -> Any:
         cursor: Any = conn.connection.cursor()
@@ -313,11 +338,19 @@ class IndexReader:
         rows = self._all(conn, "design", design_id)
         if not rows:
             return None
+        return self._design_view(rows, self._all(conn, "design_events", design_id), safe)
+
+    def _design_view(
+        self, rows: list[Record], events: list[Record], safe: int
+    ) -> DesignView | None:
+        if not rows:
+            return None
         m = rows[0]
+        design_id: bytes = m["design_id"]
         owner: bytes = m["registrant"]
         pending: bytes | None = None
         status = "active"
-        for event in self._all(conn, "design_events", design_id):
+        for event in events:
             kind, new_owner = event["kind"], event["new_owner"]
             if kind == "transferred":
                 owner, pending = new_owner, None
@@ -389,7 +422,9 @@ class IndexReader:
 
     # -- hubs, machines, qualifications --------------------------------------------------
     def _hub(self, conn: Connection, hub: bytes, safe: int) -> HubView | None:
-        rows = self._all(conn, "hub_events", hub)
+        return self._hub_view(self._all(conn, "hub_events", hub), hub, safe)
+
+    def _hub_view(self, rows: list[Record], hub: bytes, safe: int) -> HubView | None:
         if not rows:
             return None
         name = locode = key = None
@@ -413,7 +448,9 @@ class IndexReader:
             return self._hub(conn, to_bytes(hub, 20), self._safe(conn))
 
     def _machine(self, conn: Connection, machine_id: bytes, safe: int) -> MachineView | None:
-        rows = self._all(conn, "machine_events", machine_id)
+        return self._machine_view(self._all(conn, "machine_events", machine_id), machine_id, safe)
+
+    def _machine_view(self, rows: list[Record], machine_id: bytes, safe: int) -> MachineView | None:
         if not rows:
             return None
         first = rows[0]
@@ -446,6 +483,11 @@ class IndexReader:
             rows = self._all(conn, "qualifications", subject)
         else:
             rows = self._all(conn, "qualification", subject, standard)
+        return self._qualification_views(rows, subject, safe)
+
+    def _qualification_views(
+        self, rows: list[Record], subject: bytes, safe: int
+    ) -> list[QualificationView]:
         latest: dict[bytes, QualificationView] = {}
         for m in rows:
             key = bytes(m["standard"])
@@ -486,43 +528,48 @@ class IndexReader:
         views = []
         for m in rows:
             licence_id: bytes = m["licence_id"]
-            status = "active"
-            max_prints, valid_until, terms = m["max_prints"], m["valid_until"], m["terms_hash"]
-            for e in self._all(conn, "licence_events", licence_id):
-                kind = e["kind"]
-                if kind == "amended":
-                    max_prints, valid_until = e["max_prints"], e["valid_until"]
-                    terms = e["terms_hash"]
-                elif kind == "suspended" and status != "revoked":
-                    status = "suspended"
-                elif kind == "resumed" and status != "revoked":
-                    status = "active"
-                elif kind == "revoked":
-                    status = "revoked"
             attested = anchored = -1
             if counts:
                 attested = int(self._scalar(conn, "attested_count", licence_id))
                 anchored = int(self._scalar(conn, "anchored_count", licence_id))
-            views.append(
-                LicenceView(
-                    licence_id=_h(licence_id),
-                    design_id=_h(m["design_id"]),
-                    hub=_h(m["hub"]),
-                    licence_index=int(m["licence_index"]),
-                    status=status,
-                    max_prints=int(max_prints),
-                    valid_from=int(m["valid_from"]),
-                    valid_until=int(valid_until),
-                    required_standard=_hex(m["required_standard"]),
-                    terms_hash=_h(terms),
-                    wrapped_key_hash=_h(m["wrapped_key_hash"]),
-                    refund_on_invalidate=bool(m["refund_on_invalidate"]),
-                    attested_prints=attested,
-                    anchored_prints=anchored,
-                    position=self._position(m, safe),
-                )
-            )
+            events = self._all(conn, "licence_events", licence_id)
+            views.append(self._licence_view(m, events, safe, attested, anchored))
         return views
+
+    def _licence_view(
+        self, m: Record, events: list[Record], safe: int, attested: int, anchored: int
+    ) -> LicenceView:
+        licence_id: bytes = m["licence_id"]
+        status = "active"
+        max_prints, valid_until, terms = m["max_prints"], m["valid_until"], m["terms_hash"]
+        for e in events:
+            kind = e["kind"]
+            if kind == "amended":
+                max_prints, valid_until = e["max_prints"], e["valid_until"]
+                terms = e["terms_hash"]
+            elif kind == "suspended" and status != "revoked":
+                status = "suspended"
+            elif kind == "resumed" and status != "revoked":
+                status = "active"
+            elif kind == "revoked":
+                status = "revoked"
+        return LicenceView(
+            licence_id=_h(licence_id),
+            design_id=_h(m["design_id"]),
+            hub=_h(m["hub"]),
+            licence_index=int(m["licence_index"]),
+            status=status,
+            max_prints=int(max_prints),
+            valid_from=int(m["valid_from"]),
+            valid_until=int(valid_until),
+            required_standard=_hex(m["required_standard"]),
+            terms_hash=_h(terms),
+            wrapped_key_hash=_h(m["wrapped_key_hash"]),
+            refund_on_invalidate=bool(m["refund_on_invalidate"]),
+            attested_prints=attested,
+            anchored_prints=anchored,
+            position=self._position(m, safe),
+        )
 
     def licence(self, licence_id: HexOrBytes) -> LicenceView | None:
         with self.engine.connect() as conn:
@@ -626,21 +673,44 @@ class IndexReader:
         """
         out = []
         with self.engine.connect() as conn:
-            safe = self._safe(conn)
             for m in self._prints_by_serial(conn, serial, design_id):
-                design = self._design(conn, m["design_id"], safe)
-                licences = self._licence_views(
-                    conn, self._all(conn, "licence", m["licence_id"]), safe, counts=False
+                safe = -1 if m["safe_block_"] is None else int(m["safe_block_"])
+                (
+                    design_rows,
+                    design_events,
+                    licence_rows,
+                    licence_events,
+                    hub_rows,
+                    machine_rows,
+                    quals,
+                    invs,
+                ) = self._many(
+                    conn,
+                    [
+                        ("design", (m["design_id"],)),
+                        ("design_events", (m["design_id"],)),
+                        ("licence", (m["licence_id"],)),
+                        ("licence_events", (m["licence_id"],)),
+                        ("hub_events", (m["hub"],)),
+                        ("machine_events", (m["machine_id"],)),
+                        ("qualifications", (m["machine_id"],)),
+                        ("invalidation", (m["serial"], m["design_id"])),
+                    ],
                 )
-                licence = licences[0] if licences else None
+                design = self._design_view(design_rows, design_events, safe)
+                licence = None
+                if licence_rows:
+                    licence = self._licence_view(licence_rows[0], licence_events, safe, -1, -1)
                 qualification = None
                 if licence is not None and licence.required_standard is not None:
-                    found = self._qualifications(
-                        conn, m["machine_id"], to_bytes(licence.required_standard), safe
-                    )
+                    found = [
+                        q
+                        for q in self._qualification_views(quals, m["machine_id"], safe)
+                        if q.standard == licence.required_standard
+                    ]
                     qualification = found[0] if found else None
                 invalidation = None
-                for im in self._all(conn, "invalidation", m["serial"], m["design_id"]):
+                for im in invs:
                     invalidation = InvalidationRecord(
                         invalidated_by=_h(im["invalidated_by"]),
                         reason_hash=_h(im["reason_hash"]),
@@ -652,8 +722,8 @@ class IndexReader:
                         print=self._print(m, safe),
                         design=design,
                         licence=licence,
-                        hub=self._hub(conn, m["hub"], safe),
-                        machine=self._machine(conn, m["machine_id"], safe),
+                        hub=self._hub_view(hub_rows, m["hub"], safe),
+                        machine=self._machine_view(machine_rows, m["machine_id"], safe),
                         qualification=qualification,
                         invalidation=invalidation,
                         design_recalled=design is not None and design.status == "recalled",
