@@ -75,3 +75,13 @@ def test_public_api_is_importable_and_errors_share_the_root() -> None:
     ):
         assert issubclass(error, PartLedgerError)
     assert issubclass(index_api.RpcUnavailable, ConnectionError)
+
+
+def test_reads_leave_pooled_connections_transactional(world: Ledger, db_url: str) -> None:
+    """The reader's PostgreSQL autocommit must not leak to the writer sharing the pool."""
+    with make_indexer(world, db_url) as indexer:
+        indexer.sync_once()
+        reader = index_api.IndexReader(indexer.engine)
+        assert reader.designs_by_owner(world.oem.address)
+        with indexer.engine.connect() as conn:
+            assert getattr(conn.connection.dbapi_connection, "autocommit", False) is False

@@ -9,7 +9,8 @@ Ids and hashes are accepted as ``bytes`` or ``0x`` hex and returned as ``0x`` he
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,11 +250,32 @@ class IndexReader:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
         mark = "?" if engine.dialect.name == "sqlite" else "%s"
         self._sql = {k: v.replace("?", mark) for k, v in _SQL.items()}
         self._mark = mark
 
     # -- helpers -------------------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A pooled connection; on PostgreSQL read in autocommit for the call.
+
+        Autocommit spares the BEGIN and the ROLLBACK round trips around every call (each
+        statement still sees one committed state: the indexer commits whole ranges). The
+        flag is client-side in psycopg 3 and restored before the connection goes back to
+        the pool, which writers share.
+        """
+        with self.engine.connect() as conn:
+            if not self._postgres:
+                yield conn
+                return
+            dbapi: Any = conn.connection.dbapi_connection
+            dbapi.autocommit = True
+            try:
+                yield conn
+            finally:
+                dbapi.autocommit = False
+
     def _all(self, conn: Connection, key: str, *params: Any) -> list[Record]:
         return self._run(conn, self._sql[key], params)
 
@@ -326,7 +348,7 @@ class IndexReader:
 
     # -- status --------------------------------------------------------------------------
     def status(self) -> IndexStatus | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = self._all(conn, "status")
         if not rows:
             return None
@@ -374,11 +396,11 @@ class IndexReader:
         )
 
     def design(self, design_id: HexOrBytes) -> DesignView | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self._design(conn, to_bytes(design_id, 32), self._safe(conn))
 
     def design_by_content(self, content_hash: HexOrBytes) -> DesignView | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             design_id = self._scalar(conn, "design_by_content", to_bytes(content_hash, 32))
             if design_id is None:
                 return None
@@ -387,7 +409,7 @@ class IndexReader:
     def designs_by_owner(self, owner: HexOrBytes) -> list[DesignView]:
         """Designs whose current owner is ``owner`` (registrations and accepted transfers)."""
         who = to_bytes(owner, 20)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             safe = self._safe(conn)
             candidates = {
                 bytes(r["design_id"]) for r in self._all(conn, "designs_of_registrant", who)
@@ -401,7 +423,7 @@ class IndexReader:
 
     def revision_chain(self, design_id: HexOrBytes) -> list[DesignView]:
         """The design's revision chain, oldest first (the root to the latest revision)."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             safe = self._safe(conn)
             current = self._design(conn, to_bytes(design_id, 32), safe)
             if current is None:
@@ -444,7 +466,7 @@ class IndexReader:
         )
 
     def hub(self, hub: HexOrBytes) -> HubView | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self._hub(conn, to_bytes(hub, 20), self._safe(conn))
 
     def _machine(self, conn: Connection, machine_id: bytes, safe: int) -> MachineView | None:
@@ -463,11 +485,11 @@ class IndexReader:
         )
 
     def machine(self, machine_id: HexOrBytes) -> MachineView | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self._machine(conn, to_bytes(machine_id, 32), self._safe(conn))
 
     def machines_by_hub(self, hub: HexOrBytes) -> list[MachineView]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             safe = self._safe(conn)
             ids = [
                 bytes(r["machine_id"])
@@ -513,7 +535,7 @@ class IndexReader:
         self, subject: HexOrBytes, standard: HexOrBytes | None = None
     ) -> list[QualificationView]:
         """Current qualifications of a machine id or hub subject (one per standard)."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self._qualifications(
                 conn,
                 to_bytes(subject, 32),
@@ -572,18 +594,18 @@ class IndexReader:
         )
 
     def licence(self, licence_id: HexOrBytes) -> LicenceView | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = self._all(conn, "licence", to_bytes(licence_id, 32))
             views = self._licence_views(conn, rows, self._safe(conn))
         return views[0] if views else None
 
     def licences_by_hub(self, hub: HexOrBytes) -> list[LicenceView]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = self._all(conn, "licences_of_hub", to_bytes(hub, 20))
             return self._licence_views(conn, rows, self._safe(conn))
 
     def licences_by_design(self, design_id: HexOrBytes) -> list[LicenceView]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = self._all(conn, "licences_of_design", to_bytes(design_id, 32))
             return self._licence_views(conn, rows, self._safe(conn))
 
@@ -634,7 +656,7 @@ class IndexReader:
             f"SELECT * FROM prints WHERE {where} "  # noqa: S608 - fixed columns, bound values
             f"ORDER BY block_time, block_number, log_index LIMIT {int(limit)} OFFSET {int(offset)}"
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             safe = self._safe(conn)
             return [self._print(m, safe) for m in self._run(conn, sql, params)]
 
@@ -644,7 +666,7 @@ class IndexReader:
         """Number of prints of a licence in a block-time period."""
         where, params = self._period("licence_id", to_bytes(licence_id, 32), since, until)
         sql = f"SELECT COUNT(*) AS n FROM prints WHERE {where}"  # noqa: S608
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return int(self._run(conn, sql, params)[0]["n"])
 
     def _prints_by_serial(
@@ -659,7 +681,7 @@ class IndexReader:
     def prints_by_serial(
         self, serial: HexOrBytes, design_id: HexOrBytes | None = None
     ) -> list[PrintRecord]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             safe = self._safe(conn)
             return [self._print(m, safe) for m in self._prints_by_serial(conn, serial, design_id)]
 
@@ -672,7 +694,7 @@ class IndexReader:
         ``serial_hash``); give ``design_id`` to pick one design's print.
         """
         out = []
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             for m in self._prints_by_serial(conn, serial, design_id):
                 safe = -1 if m["safe_block_"] is None else int(m["safe_block_"])
                 (
@@ -735,7 +757,7 @@ class IndexReader:
     def role_members(self, contract: HexOrBytes, role: HexOrBytes) -> list[str]:
         """Accounts holding ``role`` on ``contract`` per the indexed grants and revocations."""
         members: dict[bytes, None] = {}
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = self._all(conn, "role_events", to_bytes(contract, 20), to_bytes(role, 32))
         for m in rows:
             if m["kind"] == "granted":
