@@ -119,8 +119,10 @@ def test_queued_attestations_survive_a_restart_and_are_sent_once(service: Servic
         finality=0, metrics=ctx.metrics,
     )  # fmt: skip
     fresh._broadcast()
-    fresh.step()
-    fresh.step()
+    deadline = time.monotonic() + 30
+    while fresh.counts() != {"mined": 3} and time.monotonic() < deadline:
+        fresh.step()
+        time.sleep(0.02)
     finals = [wait_final(service, hub, r["receipt_id"]) for r in receipts]
     assert {f["status"] for f in finals} == {"final"}
     assert service.world.hub.licence(licence_id).printed == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -15,13 +16,13 @@ from partledger.runtime import Runtime
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /v1/auth/token")
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The process's connected ledger."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_context(request: Request) -> ServiceContext:
+async def get_context(request: Request) -> ServiceContext:
     """The service instance (ledger, databases, services)."""
     ctx: ServiceContext = request.app.state.context
     return ctx
@@ -35,22 +36,29 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     ctx: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The authenticated caller (401 without a valid token); rate-limited per account."""
+    """The authenticated caller (401 without a valid token); rate-limited per account.
+
+    The token is checked on the event loop (HMAC only); the roles are read from the
+    chain in a worker thread when not cached.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         ctx.limiter.hit("ip:" + client_address(request))
         raise Unauthenticated("a bearer token is required (see POST /v1/auth/token)")
     address = ctx.auth.verify_token(credentials.credentials)
     ctx.limiter.hit("acct:" + address)
     request.state.account = address
-    return ctx.auth.principal(credentials.credentials)
+    roles = ctx.auth.cached_roles(address)
+    if roles is None:
+        roles = await anyio.to_thread.run_sync(ctx.auth.roles, address)
+    return Principal(address, roles)
 
 
-def get_optional_caller(
+async def get_optional_caller(
     request: Request,
     ctx: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -58,7 +66,7 @@ def get_optional_caller(
     if credentials is None:
         ctx.limiter.hit("ip:" + client_address(request))
         return None
-    return get_caller(request, ctx, credentials)
+    return await get_caller(request, ctx, credentials)
 
 
 CallerDep = Annotated[Principal, Depends(get_caller)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 
@@ -21,7 +22,7 @@ Hex32Query = Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")]
     response_model=ProvenancePublic,
     responses={200: {"content": {"application/json": {}}}},
 )
-def provenance(
+async def provenance(
     serial_number: Annotated[str, PathParam(min_length=1, max_length=200)],
     caller: OptionalCallerDep,
     ctx: ContextDep,
@@ -33,7 +34,11 @@ def provenance(
     the service is configured otherwise. Merkle-anchored parts need the hub's ``batch`` blob."""
     if caller is None and not ctx.settings.api_public_provenance:
         raise Unauthenticated("provenance lookups need a bearer token on this service")
-    body = ctx.audit.provenance_json(serial_number, design_id, batch)
+    body = ctx.audit.cached(serial_number, design_id, batch)
+    if body is None:
+        body = await anyio.to_thread.run_sync(
+            ctx.audit.provenance_json, serial_number, design_id, batch
+        )
     return Response(body, media_type="application/json")
 
 

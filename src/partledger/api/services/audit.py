@@ -41,6 +41,15 @@ class AuditService:
         rows = self.index.prints_by_serial(ids.serial_hash(serial_number))
         return sorted({r.design_id for r in rows})
 
+    def cached(self, serial_number: str, design_id: str | None, batch: str | None) -> bytes | None:
+        """The cached document for the current head, if any (no I/O: safe on the loop)."""
+        if design_id is None or not self.head:
+            return None
+        key = (design_id.lower(), serial_number, batch)
+        with self._lock:
+            hit = self._cache.get(key)
+        return hit[1] if hit is not None and hit[0] == self.head else None
+
     def provenance_json(
         self, serial_number: str, design_id: str | None, batch: str | None
     ) -> bytes:

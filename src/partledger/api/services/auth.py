@@ -234,6 +234,14 @@ class AuthService:
         address = self.verify_token(token)
         return Principal(address, self.roles(address))
 
+    def cached_roles(self, address: str) -> frozenset[str] | None:
+        """The roles if read from the chain less than the cache lifetime ago."""
+        with self._lock:
+            cached = self._roles.get(address)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        return None
+
     def roles(self, address: str) -> frozenset[str]:
         now = time.monotonic()
         with self._lock:

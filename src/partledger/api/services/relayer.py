@@ -55,6 +55,9 @@ SELECTOR = keccak(text="attestPrintBySig((bytes32,bytes32,bytes32,bytes32,bytes3
 ]
 RELAY_GAS = 400_000
 RESEND_AFTER = 5.0
+DEV_RESEND_AFTER = 1.0  # anvil strands bursts (foundry #10122): nudge it sooner
+MAX_IN_FLIGHT = 2000
+RECEIPTS_PER_POLL = 500
 
 
 @dataclass(frozen=True)
@@ -290,19 +293,30 @@ class Relayer:
                 self._next_nonce = None
                 self._stop.wait(1.0)
             if not worked:
-                self._wake.wait(0.25)
+                self._wake.wait(0.02 if self._in_flight() else 0.25)
                 self._wake.clear()
 
     def step(self) -> bool:
-        """Finish what was sent, then sign and send one batch; return whether work was done."""
-        sent = self._collect_sent()
-        batch = self._take_batch()
+        """Collect receipts of what was sent, then sign and send one more batch (without
+        waiting for it to be mined, up to ``MAX_IN_FLIGHT``); return whether work was done."""
+        progressed = self._collect_sent()
+        room = MAX_IN_FLIGHT - self._in_flight()
+        batch = self._take_batch(min(self.batch_size, room)) if room > 0 else []
         if batch:
             self._sign_and_persist(batch)
             self._broadcast(batch)
-            self._collect_sent(wait=True)
         self.metrics.relayer_queue_depth.set(self.depth())
-        return bool(batch) or sent
+        return bool(batch) or progressed
+
+    def _in_flight(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(relay_queue)
+                    .where(relay_queue.c.status == "sent")
+                ).scalar_one()
+            )
 
     def _rpc(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         if not calls:
@@ -315,16 +329,17 @@ class Relayer:
         answers = {a["id"]: a for a in response.json()}
         return [answers.get(i, {"error": {"message": "no answer"}}) for i in range(len(calls))]
 
-    def _take_batch(self) -> list[Any]:
+    def _take_batch(self, limit: int | None = None) -> list[Any]:
+        size = limit or self.batch_size
         query = (
             select(relay_queue)
             .where(relay_queue.c.status == "queued")
             .order_by(relay_queue.c.seq)
-            .limit(self.batch_size)
+            .limit(size)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        if rows and len(rows) < self.batch_size and self.window > 0:
+        if rows and len(rows) < size and self.window > 0:
             self._stop.wait(self.window)  # a short window lets a batch fill up
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
@@ -414,6 +429,7 @@ class Relayer:
                     select(relay_queue)
                     .where(relay_queue.c.status == "sent")
                     .order_by(relay_queue.c.tx_nonce)
+                    .limit(RECEIPTS_PER_POLL)
                 ).all()
             if not pending:
                 return progressed
@@ -429,7 +445,8 @@ class Relayer:
                 self.head = max(self.head, max(int(r["blockNumber"], 16) for _, r in mined))
             if len(mined) == len(pending) or time.monotonic() > deadline:
                 if not wait and len(mined) < len(pending):
-                    stale = [r for r in pending if time.time() - int(r.sent_at) > RESEND_AFTER]
+                    patience = DEV_RESEND_AFTER if self.dev_chain else RESEND_AFTER
+                    stale = [r for r in pending if time.time() - int(r.sent_at) > patience]
                     if stale:
                         self._recover_stale(stale)
                 return progressed
