@@ -12,11 +12,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Engine, func, select, union_all
+from web3 import Web3
 
 from partledger.index import schema
+from partledger.index.rpc import JsonRpc
 from partledger.index.store import Store
 from partledger.reconcile.findings import Finding, Severity
 from partledger.sdk.ledger import Ledger
@@ -288,15 +289,14 @@ def chain_positions(ledger: Ledger, start: int, end: int) -> dict[tuple[int, int
     """(block, log index) → tx hash of every ledger log in ``[start, end]``, read from the node."""
     addresses = [c.address for c in ledger.deployment.contracts.values()]
     found: dict[tuple[int, int], str] = {}
-    step = 5000
-    for low in range(start, end + 1, step):
-        logs = ledger.w3.eth.get_logs(
-            {"fromBlock": low, "toBlock": min(end, low + step - 1), "address": addresses}  # type: ignore[typeddict-item]
-        )
-        for log in logs:
-            found[(int(log["blockNumber"]), int(log["logIndex"]))] = bytes(
-                log["transactionHash"]
-            ).hex()
+    rpc = JsonRpc(ledger.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+    try:
+        for low in range(start, end + 1, 5000):
+            for log in rpc.get_logs(addresses, low, min(end, low + 4999)):
+                position = (int(log["blockNumber"], 16), int(log["logIndex"], 16))
+                found[position] = log["transactionHash"]
+    finally:
+        rpc.close()
     return found
 
 
@@ -381,16 +381,21 @@ def check_print_counts(ledger: Ledger, engine: Engine, options: Options) -> list
 
 
 def _chain_printed(ledger: Ledger, licence_ids: Iterable[bytes]) -> dict[bytes, int]:
-    """``licence(id).printed`` for many licences, in JSON-RPC batches."""
-    contract = ledger.prints
+    """``licence(id).printed`` for many licences: raw ``eth_call`` in JSON-RPC batches.
+
+    ``Licence`` is an all-static struct, so ``printed`` is the third 32-byte word.
+    """
+    address = ledger.deployment.address("PrintLedger")
+    selector = bytes(Web3.keccak(text="licence(bytes32)"))[:4].hex()
     ids = list(licence_ids)
     out: dict[bytes, int] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        with ledger.w3.batch_requests() as batch:
-            for licence_id in chunk:
-                batch.add(contract.functions.licence(licence_id))
-            results: list[Any] = batch.execute()
-        for licence_id, result in zip(chunk, results, strict=True):
-            out[licence_id] = int(result[2])
+    rpc = JsonRpc(ledger.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+    try:
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            calls = [[{"to": address, "data": f"0x{selector}{i.hex()}"}, "latest"] for i in chunk]
+            for licence_id, result in zip(chunk, rpc.batch("eth_call", calls), strict=True):
+                out[licence_id] = int(result[2 + 2 * 64 : 2 + 3 * 64], 16)
+    finally:
+        rpc.close()
     return out
