@@ -460,7 +460,11 @@ class Relayer:
     def _recover_stale(self, stale: list[Any]) -> None:
         """Re-broadcast identical bytes; requeue only rows whose nonce is provably spent."""
         chain_nonce = int(self.ledger.w3.eth.get_transaction_count(self.account.address))
-        requeue = [r.id for r in stale if int(r.tx_nonce) < chain_nonce]
+        requeue = [
+            r.id
+            for r in stale
+            if int(r.tx_nonce) < chain_nonce and not self._known_to_node(r.tx_hash)
+        ]
         if requeue:
             # the nonce was spent by another transaction, so these bytes can never be mined
             answers = self._rpc([("eth_getTransactionReceipt", [r.tx_hash]) for r in stale])
@@ -476,11 +480,18 @@ class Relayer:
         if self.dev_chain:
             self._rpc([("evm_mine", [])])
 
+    def _known_to_node(self, tx_hash: str) -> bool:
+        answer = self._rpc([("eth_getTransactionByHash", [tx_hash])])[0]
+        return bool(answer.get("result"))
+
     def _record_mined(self, mined: list[tuple[Any, dict[str, Any]]]) -> None:
         with self.engine.begin() as conn:
             for row, receipt in mined:
                 ok = int(receipt["status"], 16) == 1
                 error = None if ok else self._revert_reason(row, int(receipt["blockNumber"], 16))
+                if not ok and self._already_attested(row):
+                    # an earlier transaction of ours carried it (a resend raced its receipt)
+                    ok, error = True, f"attested by an earlier relay; {error}"
                 conn.execute(
                     update(relay_queue)
                     .where(relay_queue.c.id == row.id)
@@ -492,6 +503,14 @@ class Relayer:
                     )
                 )
                 self.metrics.relayed_prints.labels("mined" if ok else "failed").inc()
+
+    def _already_attested(self, row: Any) -> bool:
+        record = bytes(row.record)
+        design = bytes.fromhex(row.design_id[2:])
+        stored = bytes(self.ledger.view(PRINT_LEDGER, "printCommitment", design, record[32:64]))
+        return stored == ids.print_commitment(
+            PrintRecord(*(record[i : i + 32] for i in range(0, 160, 32)))
+        )
 
     def _revert_reason(self, row: Any, block: int) -> str:
         tx = self.ledger.w3.eth.get_transaction(row.tx_hash)
