@@ -22,6 +22,16 @@ if [ "$(cat .venv/.partledger-stamp 2>/dev/null)" != "$py_stamp" ]; then
   echo "$py_stamp" > .venv/.partledger-stamp
 fi
 
+# Slither pins web3<8, so it gets a venv of its own (used by tests/contracts/test_slither.py).
+SLITHER_VERSION=0.11.6
+if [ "$(cat .tools/slither/.partledger-stamp 2>/dev/null)" != "$SLITHER_VERSION" ]; then
+  echo "bootstrap: installing slither-analyzer $SLITHER_VERSION into .tools/slither"
+  "$PYTHON" -m venv .tools/slither
+  .tools/slither/bin/python -m pip install -q --disable-pip-version-check \
+    "slither-analyzer==$SLITHER_VERSION"
+  echo "$SLITHER_VERSION" > .tools/slither/.partledger-stamp
+fi
+
 node_stamp=$(stamp_of package.json package-lock.json)
 if [ "$(cat node_modules/.partledger-stamp 2>/dev/null)" != "$node_stamp" ]; then
   echo "bootstrap: installing Node tools (npm ci)"

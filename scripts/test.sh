@@ -6,4 +6,5 @@ bash scripts/bootstrap.sh
 .venv/bin/ruff check src tests scripts
 .venv/bin/ruff format --check src tests scripts
 .venv/bin/mypy
+export PARTLEDGER_SLITHER="${PARTLEDGER_SLITHER:-$PWD/.tools/slither/bin/slither}"
 exec .venv/bin/pytest "$@"
