@@ -55,7 +55,8 @@ class IndexerConfig:
     """Event ABIs; default: the artifacts named in ``contracts``."""
     confirmations: int = 0
     reorg_window: int = 128
-    """How many recent block hashes are kept to find a common ancestor."""
+    """How many recent block hashes are kept to find a common ancestor (at least
+    ``confirmations + 1``)."""
     initial_span: int = 100
     max_span: int = 100_000
     target_logs: int = 10_000
@@ -122,6 +123,11 @@ class Indexer:
             span=config.initial_span, max_span=config.max_span, target_logs=config.target_logs
         )
         self._chain_id: int | None = None
+
+    @property
+    def window(self) -> int:
+        """Recent blocks whose hashes are kept: the reorg window, covering the tentative ones."""
+        return max(self.config.reorg_window, self.config.confirmations + 1)
 
     def close(self) -> None:
         self.rpc.close()
@@ -215,7 +221,7 @@ class Indexer:
 
     # -- ingest --------------------------------------------------------------------------
     def _ranges(self, first: int, last: int, head: int) -> Iterator[FetchedRange]:
-        header_from = head - self.config.reorg_window + 1
+        header_from = head - self.window + 1
         addresses = list(self.addresses)
         if not self.config.prefetch:
             yield from fetch_ranges(self.rpc, addresses, first, last, self.span, header_from)
@@ -263,9 +269,7 @@ class Indexer:
             with self.engine.begin() as conn:
                 report.rows += self.store.insert_rows(conn, rows)
                 self.store.save_headers(conn, fetched.headers.values())
-                self.store.prune_headers(
-                    conn, below=head - self.config.reorg_window + 1, keep=fetched.last
-                )
+                self.store.prune_headers(conn, below=head - self.window + 1, keep=fetched.last)
                 state = replace(
                     state,
                     last_block=fetched.last,
