@@ -90,7 +90,7 @@ class LedgerMachine(RuleBasedStateMachine):
         design_index=st.integers(0, 1),
         max_prints=st.integers(1, 4),
         window=st.sampled_from(WINDOWS),
-        requires_standard=st.booleans(),
+        requires_standard=st.sampled_from((False, False, True)),
         refund=st.booleans(),
     )
     def issue(
@@ -191,9 +191,15 @@ class LedgerMachine(RuleBasedStateMachine):
         self.used.add((model.design, record.serial))
         self.prints.append(record)
 
-    @rule(data=st.data(), count=st.integers(1, 3))
+    @rule(data=st.data(), count=st.integers(1, 4))
     def anchor(self, data: st.DataObject, count: int) -> None:
-        lid = data.draw(st.sampled_from(self._licence_ids()))
+        self._anchor(data.draw(st.sampled_from(self._licence_ids())), count)
+
+    @rule(count=st.integers(1, 4))
+    def anchor_on_latest_licence(self, count: int) -> None:
+        self._anchor(self.latest, count)
+
+    def _anchor(self, lid: bytes, count: int) -> None:
         model = self.licences[lid]
         self.anchors += 1
         root = b32(f"stateful root {self.anchors}")
