@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from api.support import Service
+from api.support import Service, make_runtime
+from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
+from web3 import Web3
 
-from helpers.world import STANDARD
+from helpers.world import STANDARD, World
+from partledger.api.app import create_app
 from partledger.api.services.relayer import Relayer
 from partledger.sdk import PrintInput
 from partledger.sdk.types import hex32
@@ -159,3 +163,31 @@ def test_ready_and_metrics_report_the_service(service: Service) -> None:
     assert "partledger_http_request_duration_seconds" in metrics
     assert "partledger_relayer_queue_depth" in metrics
     assert service.client.get("/health").headers["x-request-id"]
+
+
+def test_reconciliation_report_needs_a_token_and_names_a_deleted_container(
+    w3: Web3, world: World, dev_accounts: list[LocalAccount]
+) -> None:
+    runtime = make_runtime(w3, world, api_indexer=True)
+    app = create_app(runtime, custodians=[world.oem.identity], relayer=dev_accounts[9])
+    with TestClient(app) as client:
+        service = Service(client, world, dev_accounts, True)
+        licence_id = licensed(service)
+        headers = service.headers(world.hub.account)
+        assert client.get("/v1/audit/reconciliation").status_code == 401
+        index = client.app.state.context.index  # type: ignore[attr-defined]
+        head = w3.eth.block_number
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # the service's own indexer follows the chain
+            status = index.status()
+            if status is not None and status.last_block >= head:
+                break
+            time.sleep(0.1)
+        body = client.get("/v1/audit/reconciliation", headers=headers).json()
+        assert body["clean"], body
+        design_id = world.hub.licence(licence_id).design_id
+        container = world.ledger.view("DesignRegistry", "design", bytes.fromhex(design_id[2:]))[4]
+        world.ledger.store.delete(bytes(container).hex())
+        broken = client.get("/v1/audit/reconciliation?deep=true", headers=headers).json()
+        assert [f["check"] for f in broken["findings"]] == ["design.container.missing"]
+        assert "partledger_reconciliation_findings 1.0" in client.get("/metrics").text

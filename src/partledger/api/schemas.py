@@ -244,3 +244,19 @@ class ReadyPublic(BaseModel):
     checks: dict[str, str]
     indexer_lag: int | None
     relayer_queue_depth: int | None
+
+
+class FindingPublic(BaseModel):
+    check: str
+    severity: str
+    message: str
+    ids: dict[str, str]
+    repairable: bool
+
+
+class ReconciliationPublic(BaseModel):
+    clean: bool
+    seconds: float
+    deep: bool
+    checked: dict[str, int]
+    findings: list[FindingPublic]

@@ -10,7 +10,12 @@ from fastapi import Path as PathParam
 
 from partledger.api.deps import CallerDep, ContextDep, OptionalCallerDep
 from partledger.api.problems import PROBLEM_RESPONSES
-from partledger.api.schemas import EventPublic, EventsPublic, ProvenancePublic
+from partledger.api.schemas import (
+    EventPublic,
+    EventsPublic,
+    ProvenancePublic,
+    ReconciliationPublic,
+)
 from partledger.api.services.errors import Unauthenticated
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
@@ -65,3 +70,17 @@ def events(
         events=[EventPublic(**e) for e in page],
         next_after_block=page[-1]["block_number"] if more and page else None,
     )
+
+
+@router.get("/reconciliation", response_model=ReconciliationPublic)
+async def reconciliation(
+    caller: CallerDep,
+    ctx: ContextDep,
+    deep: Annotated[bool, Query(description="Re-hash every blob (slow on large stores).")] = False,
+) -> ReconciliationPublic:
+    """Divergences between chain, index and blob store, each with ids and severity.
+
+    Report only: repairs (re-ingest, quarantine, resume) are run by an operator with
+    ``partledger reconcile --repair``."""
+    body = await anyio.to_thread.run_sync(lambda: ctx.reconciliation.report(ctx.indexer, deep=deep))
+    return ReconciliationPublic(**body)

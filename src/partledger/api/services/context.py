@@ -20,6 +20,7 @@ from partledger.api.services.db import open_service_database
 from partledger.api.services.ledger import LedgerService
 from partledger.api.services.metrics import Metrics
 from partledger.api.services.ratelimit import RateLimiter
+from partledger.api.services.reconciliation import ReconciliationService
 from partledger.api.services.relayer import Relayer
 from partledger.chain.local import DEFAULT_MNEMONIC
 from partledger.config import Settings
@@ -60,6 +61,7 @@ class ServiceContext:
     limiter: RateLimiter
     index: IndexReader | None
     index_engine: Engine | None
+    reconciliation: ReconciliationService
     indexer: Indexer | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -114,6 +116,7 @@ class ServiceContext:
             limiter=RateLimiter(settings.api_rate_per_second, settings.api_rate_burst),
             index=index,
             index_engine=index_engine,
+            reconciliation=ReconciliationService(ledger, settings.data_dir / "quarantine", metrics),
         )
 
     # -- background work --------------------------------------------------------------------
