@@ -32,6 +32,9 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     uint256 public constant MAX_BATCH_SIZE = 100;
     /// @notice Most licence entries in one `anchorBatch`.
     uint256 public constant MAX_ANCHOR_ENTRIES = 64;
+    /// @notice Longest accepted HPKE public key: hybrid ML-KEM-768+X25519 (1,216 bytes)
+    /// with PartLedger's suite tag fits with room to spare.
+    uint256 public constant MAX_HPKE_KEY_LENGTH = 1280;
 
     struct DesignState {
         bool recalled;
@@ -292,13 +295,24 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         whenNotPaused
         returns (bytes32 printId)
     {
-        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
-        address hub_ = _hubOf(print.licenceId);
-        bytes32 digest = _attestPrintDigest(print, nonces(hub_), deadline);
-        if (!SignatureChecker.isValidSignatureNowCalldata(hub_, digest, signature)) {
-            revert InvalidSignature(hub_);
+        return _attestBySig(print, deadline, signature);
+    }
+
+    /// @inheritdoc IPrintLedger
+    function attestBatchBySig(
+        Print[] calldata prints,
+        uint256[] calldata deadlines,
+        bytes[] calldata signatures
+    ) external whenNotPaused {
+        uint256 n = prints.length;
+        if (n == 0) revert EmptyBatch();
+        if (n > MAX_BATCH_SIZE) revert BatchTooLarge(n, MAX_BATCH_SIZE);
+        if (deadlines.length != n || signatures.length != n) {
+            revert BatchLengthMismatch(n, deadlines.length, signatures.length);
         }
-        return _attest(print, hub_);
+        for (uint256 i; i < n; ++i) {
+            _attestBySig(prints[i], deadlines[i], signatures[i]);
+        }
     }
 
     /// @inheritdoc IPrintLedger
@@ -553,6 +567,20 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
 
     // ---------------------------------------------------------------- internals
 
+    /// @dev Checks the hub's EIP-712 signature (EOA or EIP-1271), then attests as that hub.
+    function _attestBySig(Print calldata print, uint256 deadline, bytes calldata signature)
+        private
+        returns (bytes32 printId)
+    {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        address hub_ = _hubOf(print.licenceId);
+        bytes32 digest = _attestPrintDigest(print, nonces(hub_), deadline);
+        if (!SignatureChecker.isValidSignatureNowCalldata(hub_, digest, signature)) {
+            revert InvalidSignature(hub_);
+        }
+        return _attest(print, hub_);
+    }
+
     /// @dev Checks every rule and records one print attested by `hub_` (caller or signer).
     function _attest(Print calldata print, address hub_) private returns (bytes32 printId) {
         bytes32 licenceId = print.licenceId;
@@ -700,7 +728,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     }
 
     function _checkHpkeKey(bytes calldata key) private pure {
-        if (key.length < 32 || key.length > 133) revert InvalidHpkeKey(key.length);
+        if (key.length < 32 || key.length > MAX_HPKE_KEY_LENGTH) revert InvalidHpkeKey(key.length);
     }
 
     function _hubOf(bytes32 licenceId) private pure returns (address) {

@@ -262,6 +262,19 @@ def run(w3: Web3, accounts: list[LocalAccount]) -> list[Measurement]:
         note="relayed; 65-byte ECDSA",
     )
 
+    relayed = [ids.PrintRecord(*record(licence, f"RB-{i}")) for i in range(50)]
+    b.call(
+        relayer,
+        ledger,
+        "attestBatchBySig",
+        [r.as_tuple() for r in relayed],
+        [deadline] * 50,
+        [sign_attest_print(hub, r, 0, deadline, b.chain_id, ledger.address) for r in relayed],
+        record="attestBatchBySig50_per_print",
+        units=50,
+        note="50 hub-signed prints relayed in one tx",
+    )
+
     batch = [record(licence, f"B-{i}") for i in range(50)]
     b.call(
         hub,

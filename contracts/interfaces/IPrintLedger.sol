@@ -200,7 +200,7 @@ interface IPrintLedger {
     error HubAlreadyRegistered(address hub);
     /// @notice The hub is not registered.
     error UnknownHub(address hub);
-    /// @notice The HPKE public key length is not 32..133 bytes.
+    /// @notice The HPKE public key length is not 32..MAX_HPKE_KEY_LENGTH bytes.
     error InvalidHpkeKey(uint256 length);
     /// @notice The machine id is already registered.
     error MachineAlreadyRegistered(bytes32 machineId);
@@ -265,6 +265,8 @@ interface IPrintLedger {
     error EmptyBatch();
     /// @notice The batch exceeds the size cap (SWC-128).
     error BatchTooLarge(uint256 size, uint256 max);
+    /// @notice The prints, deadlines and signatures arrays differ in length.
+    error BatchLengthMismatch(uint256 prints, uint256 deadlines, uint256 signatures);
     /// @notice The Merkle root is zero.
     error ZeroRoot();
     /// @notice The Merkle root was already anchored.
@@ -292,7 +294,7 @@ interface IPrintLedger {
     /// @notice Register the caller (hub role) as a hub.
     /// @param name display name
     /// @param locode UN/LOCODE (5 ASCII characters)
-    /// @param hpkePublicKey HPKE public key (32..133 bytes)
+    /// @param hpkePublicKey HPKE public key (32..1280 bytes; X25519 or hybrid ML-KEM-768+X25519)
     function registerHub(string calldata name, bytes5 locode, bytes calldata hpkePublicKey)
         external;
 
@@ -366,6 +368,15 @@ interface IPrintLedger {
 
     /// @notice Attest up to MAX_BATCH_SIZE prints, all or nothing; the caller must be the hub of each.
     function attestBatch(Print[] calldata prints) external;
+
+    /// @notice Attest up to MAX_BATCH_SIZE hub-signed prints from any relayer, all or nothing.
+    /// Each print is checked exactly as by `attestPrintBySig` (its own deadline and signature;
+    /// prints of several hubs may share a batch).
+    function attestBatchBySig(
+        Print[] calldata prints,
+        uint256[] calldata deadlines,
+        bytes[] calldata signatures
+    ) external;
 
     /// @notice Anchor a Merkle root of prints, debiting per-licence counts (caller = hub).
     /// @param root StandardMerkleTree root over leaves of Print (5 x bytes32)

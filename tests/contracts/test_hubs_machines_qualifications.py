@@ -40,7 +40,7 @@ def test_register_hub_reverts(fresh) -> None:
         (w.hub.address,),
     )
     w.chain.send(w.admin, w.ledger, "grantRole", role, w.attacker.address)
-    for bad in (b"\x01" * 31, b"\x01" * 134):
+    for bad in (b"\x01" * 31, b"\x01" * 1281):
         assert w.chain.revert_of(w.attacker, w.ledger, "registerHub", "x", b"ITTRN", bad) == (
             "InvalidHpkeKey",
             (len(bad),),

@@ -180,3 +180,44 @@ def test_eip1271_contract_wallet_hub(fresh, dev_accounts) -> None:
         "NotWalletOwner",
         (w.attacker.address,),
     )
+
+
+def test_batch_of_signed_prints_from_two_hubs_is_relayed_in_one_transaction(fresh) -> None:
+    w = fresh
+    hub2_licence = w.issue(hub=w.hub2.address)
+    hub2_machine = ids.machine_id(w.hub2.address, ids.machine_hash("EOS", "M 400", "H2"))
+    w.chain.send(w.hub2, w.ledger, "registerMachine", ids.machine_hash("EOS", "M 400", "H2"))
+    items = [signed(w, w.hub, w.print(w.licence_open, f"B{i}")) for i in range(3)]
+    items.append(signed(w, w.hub2, w.print(hub2_licence, "B-h2", machine=hub2_machine)))
+    prints, deadlines, signatures = (list(column) for column in zip(*items, strict=True))
+    receipt = w.chain.send(w.relayer, w.ledger, "attestBatchBySig", prints, deadlines, signatures)
+    attested = events(receipt, w.ledger, "PrintAttested")
+    assert [e["serial"] for e in attested] == [p[1] for p in prints]
+    assert w.ledger.functions.licence(w.licence_open).call()[2] == 3
+
+
+def test_batch_by_signature_is_all_or_nothing(fresh) -> None:
+    w = fresh
+    good = signed(w, w.hub, w.print(w.licence_open, "G1"))
+    forged = signed(w, w.attacker, w.print(w.licence_open, "G2"))
+    prints, deadlines, signatures = (list(c) for c in zip(good, forged, strict=True))
+    assert w.chain.revert_of(
+        w.relayer, w.ledger, "attestBatchBySig", prints, deadlines, signatures
+    ) == ("InvalidSignature", (w.hub.address,))
+    assert w.ledger.functions.licence(w.licence_open).call()[2] == 0
+
+
+def test_batch_by_signature_checks_lengths_and_size(fresh) -> None:
+    w = fresh
+    record, deadline, signature = signed(w, w.hub, w.print(w.licence_open, "L1"))
+    assert w.chain.revert_of(
+        w.relayer, w.ledger, "attestBatchBySig", [record], [deadline, deadline], [signature]
+    ) == ("BatchLengthMismatch", (1, 2, 1))
+    assert w.chain.revert_of(w.relayer, w.ledger, "attestBatchBySig", [], [], []) == (
+        "EmptyBatch",
+        (),
+    )
+    n = 101
+    assert w.chain.revert_of(
+        w.relayer, w.ledger, "attestBatchBySig", [record] * n, [deadline] * n, [signature] * n
+    ) == ("BatchTooLarge", (n, 100))

@@ -52,7 +52,7 @@ def build_world(w3: Web3, dev_accounts: list[LocalAccount], tmp_path: Path) -> W
     admin = Admin(ledger, dev_accounts[0])
     oem = Oem(ledger, identity("oem", dev_accounts[1]))
     hub = Hub(ledger, identity("hub-milan", dev_accounts[2]))
-    other = Hub(ledger, identity("hub-lyon", dev_accounts[3]))
+    other = Hub(ledger, identity("hub-lyon", dev_accounts[3], HpkeSuiteId.MLKEM768_X25519))
     certifier = Certifier(ledger, dev_accounts[4])
     admin.grant(Role.OEM, oem.address)
     admin.grant(Role.HUB, hub.address)

@@ -334,3 +334,16 @@ def test_invalidated_print_shows_on_provenance_and_refunds_only_if_licensed(worl
     assert world.auditor.verify(provenance).ok
     with pytest.raises(ValueError, match="reason"):
         world.hub.invalidate_print(a.record, b"")
+
+
+def test_post_quantum_hub_key_is_published_and_round_trips(world: World) -> None:
+    from partledger.crypto import HpkeSuiteId
+
+    assert world.other_hub.identity.hpke_key.suite is HpkeSuiteId.MLKEM768_X25519
+    design = world.oem.register_design(world.design_file(size=5000), METADATA)
+    issued = world.oem.issue_licence(
+        design.design_id, world.other_hub.address, max_prints=1,
+        valid_until=world.now() + ONE_DAY,
+    )  # fmt: skip
+    out = world.data_dir / "pq.stl"
+    assert world.other_hub.fetch_design(issued.licence_id, out) == design.content_sha256

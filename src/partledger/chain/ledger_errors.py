@@ -262,6 +262,10 @@ class BatchTooLarge(LedgerInvalidInput):
     """The batch exceeds the size cap."""
 
 
+class BatchLengthMismatch(LedgerInvalidInput):
+    """The prints, deadlines and signatures of a batch differ in length."""
+
+
 class PrintRecordMismatch(LedgerInvalidInput):
     """The print fields do not match the stored commitment."""
 
