@@ -110,3 +110,16 @@ def test_indexer_shrinks_ranges_against_a_capped_node(
         report = indexer.sync_once()
         assert refused and report.ranges > 1
         assert dump(indexer) == expected
+
+
+def test_a_range_whose_logs_disagree_with_the_headers_is_not_stored() -> None:
+    from partledger.index import Indexer
+    from partledger.index.fetch import FetchedRange
+
+    header = BlockHeader(5, b"\x01" * 32, bytes(32), 1)
+    good = [{"blockNumber": "0x5", "blockHash": "0x" + "01" * 32}]
+    bad = [{"blockNumber": "0x5", "blockHash": "0x" + "02" * 32}]
+    fetched = FetchedRange(1, 5, b"", 1, {5: header})
+    assert Indexer._consistent(fetched, good)
+    assert not Indexer._consistent(fetched, bad)
+    assert not Indexer._consistent(FetchedRange(1, 5, b"", 1, {}), good)

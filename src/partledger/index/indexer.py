@@ -291,11 +291,17 @@ class Indexer:
 
     @staticmethod
     def _consistent(fetched: FetchedRange, logs: list[Any]) -> bool:
+        """Whether every log of a block whose header was fetched carries that block's hash."""
         if fetched.last not in fetched.headers:
             return False
-        for entry in logs:
-            header = fetched.headers.get(int(entry["blockNumber"], 16))
-            if header is not None and header.hash != bytes.fromhex(entry["blockHash"][2:]):
+        lowest = min(fetched.headers)
+        expected = {n: "0x" + h.hash.hex() for n, h in fetched.headers.items()}
+        for entry in reversed(logs):  # logs come in block order: the checked ones are last
+            number = int(entry["blockNumber"], 16)
+            if number < lowest:
+                break
+            block_hash = expected.get(number)
+            if block_hash is not None and block_hash != entry["blockHash"].lower():
                 return False
         return True
 
