@@ -1,8 +1,9 @@
 """Run the service in its own process (crash tests' child).
 
 Usage: service_child.py RPC_URL RECORD DATA_DIR PORT [KILL_AT]
-KILL_AT ``relay-broadcast`` SIGKILLs the process in the middle of a relayer batch: the
-batch is signed and persisted, half of it reached the node, the rest did not.
+KILL_AT ``relay-broadcast`` SIGKILLs the process in the middle of relaying: with batches
+of 10, the first transaction reached the node, the second is signed and persisted but
+was never broadcast.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ def main() -> None:
     kill_at = rest[0] if rest else ""
     if kill_at == "relay-broadcast":
         original = Relayer._rpc
+        broadcasts = {"n": 0}
 
         def rpc_then_die(self: Relayer, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-            if calls and calls[0][0] == "eth_sendRawTransaction" and len(calls) > 1:
-                original(self, calls[: len(calls) // 2])
-                os.kill(os.getpid(), signal.SIGKILL)
+            if calls and calls[0][0] == "eth_sendRawTransaction":
+                broadcasts["n"] += 1
+                if broadcasts["n"] == 2:
+                    os.kill(os.getpid(), signal.SIGKILL)
             return original(self, calls)
 
         Relayer._rpc = rpc_then_die  # type: ignore[method-assign]
@@ -45,6 +48,7 @@ def main() -> None:
         api_rate_per_second=100_000,
         api_rate_burst=100_000,
         relay_window_ms=300,
+        relay_batch_size=10,
     )
     runtime = Runtime(settings, connect(rpc), deployment, None)
     uvicorn.run(create_app(runtime), host="127.0.0.1", port=int(port), log_level="warning")

@@ -75,8 +75,21 @@ def test_signed_attestations_are_relayed_once_and_become_final(service: Service)
     ]
     finals = [wait_final(service, hub, r["receipt_id"]) for r in receipts]
     assert {f["status"] for f in finals} == {"final"}
-    assert all(f["tx_hash"] for f in finals)
+    assert len({f["tx_hash"] for f in finals}) == 1  # one attestBatchBySig transaction
     assert service.world.hub.licence(licence_id).printed == 5
+
+
+def test_one_bad_attestation_fails_alone_when_its_batch_reverts(service: Service) -> None:
+    world = service.world
+    licence_id = licensed(service)
+    hub = service.headers(world.hub.account)
+    world.hub.attest_print(PrintInput(licence_id, "SN-2", world.machine, "another lot"))
+    batch = [signed(service, licence_id, f"SN-{i}") for i in range(5)]
+    receipts = service.client.post("/v1/prints", headers=hub, json={"attestations": batch})
+    finals = [wait_final(service, hub, r["receipt_id"]) for r in receipts.json()["receipts"]]
+    assert [f["status"] for f in finals] == ["final", "final", "failed", "final", "final"]
+    assert "SerialAlreadyUsed" in finals[2]["error"]
+    assert world.hub.licence(licence_id).printed == 5  # 1 direct + 4 relayed
 
 
 def test_a_hub_cannot_submit_or_see_another_hubs_prints(service: Service) -> None:

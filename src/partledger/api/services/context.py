@@ -116,7 +116,9 @@ class ServiceContext:
             limiter=RateLimiter(settings.api_rate_per_second, settings.api_rate_burst),
             index=index,
             index_engine=index_engine,
-            reconciliation=ReconciliationService(ledger, settings.data_dir / "quarantine", metrics),
+            reconciliation=ReconciliationService(
+                ledger, settings.sqlalchemy_url, settings.data_dir / "quarantine", metrics
+            ),
         )
 
     # -- background work --------------------------------------------------------------------

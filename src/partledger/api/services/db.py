@@ -83,6 +83,9 @@ relay_queue = Table(
     Column("block_number", BigInteger, nullable=True),
     Column("block_hash", String(66), nullable=True),
     Column("error", Text, nullable=True),
+    # sent alone (attestPrintBySig) rather than in an attestBatchBySig transaction: after
+    # its batch reverted (all or nothing), each print is retried on its own
+    Column("solo", Boolean, nullable=False, default=False),
     UniqueConstraint("design_id", "serial", name="uq_relay_design_serial"),
     Index("ix_relay_status", "status", "seq"),
 )

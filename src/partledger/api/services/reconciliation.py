@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from partledger.api.services.errors import Unavailable
 from partledger.api.services.metrics import Metrics
-from partledger.index import Indexer
+from partledger.index import Indexer, IndexerConfig
 from partledger.reconcile import Options, Reconciler
 from partledger.sdk import Ledger
 
@@ -16,17 +16,28 @@ from partledger.sdk import Ledger
 class ReconciliationService:
     """One reconciliation at a time; the findings count feeds the metrics."""
 
-    def __init__(self, ledger: Ledger, quarantine_dir: Path, metrics: Metrics) -> None:
+    def __init__(
+        self, ledger: Ledger, index_url: str, quarantine_dir: Path, metrics: Metrics
+    ) -> None:
         self.ledger = ledger
+        self.index_url = index_url
         self.quarantine_dir = quarantine_dir
         self.metrics = metrics
         self._lock = threading.Lock()
 
     def report(self, indexer: Indexer | None, *, deep: bool) -> dict[str, Any]:
-        """Compare chain, index and blob store now; ``deep`` re-hashes every blob."""
-        if indexer is None:
-            raise Unavailable("reconciliation needs the service's indexer (api_indexer)")
-        with self._lock:
+        """Compare chain, index and blob store now; ``deep`` re-hashes every blob.
+
+        Without an indexer in this process (one may run beside the service), the index
+        database is opened read-only for the run; an unsynced index shows as a finding.
+        """
+        with self._lock, ExitStack() as stack:
+            if indexer is None:
+                rpc_url = str(getattr(self.ledger.w3.provider, "endpoint_uri", ""))
+                config = IndexerConfig.from_deployment(
+                    self.ledger.deployment, rpc_url, self.index_url
+                )
+                indexer = stack.enter_context(Indexer(config))
             reconciler = Reconciler(
                 self.ledger, indexer, quarantine_dir=self.quarantine_dir,
                 options=Options(deep=deep),

@@ -10,11 +10,13 @@ Flow of one attestation (one row of ``relay_queue``):
 the receipt reads ``final`` once the block is ``finality`` blocks deep.
 
 Batching: the worker collects up to ``batch_size`` queued rows (waiting at most
-``window`` seconds after the first), signs them with consecutive nonces and sends
-them in one JSON-RPC batch request, then collects their receipts in batch
-requests. ``PrintLedger`` relays signatures one per call (``attestPrintBySig``;
-``attestBatch``/``anchorBatch`` need the hub as sender), so a batch is many
-transactions sent together rather than one transaction.
+``window`` seconds after the first) and relays them in ``attestBatchBySig``
+transactions of up to ``MAX_PER_TX`` prints (every row of a transaction shares its
+nonce and hash; its raw bytes are kept once, on the first row). Several
+transactions go out in one JSON-RPC batch request and their receipts are collected
+in batch requests. The contract's batch is all or nothing: when one reverts, each of
+its prints is requeued ``solo`` and relayed alone (``attestPrintBySig``), so one bad
+attestation fails alone and the others still land.
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ from partledger.sdk.types import hex32
 from .db import relay_queue
 
 log = logging.getLogger("partledger.relayer")
-SELECTOR = keccak(text="attestPrintBySig((bytes32,bytes32,bytes32,bytes32,bytes32),uint256,bytes)")[
-    :4
-]
+PRINT_TUPLE = "(bytes32,bytes32,bytes32,bytes32,bytes32)"
+SELECTOR = keccak(text=f"attestPrintBySig({PRINT_TUPLE},uint256,bytes)")[:4]
+BATCH_SELECTOR = keccak(text=f"attestBatchBySig({PRINT_TUPLE}[],uint256[],bytes[])")[:4]
 RELAY_GAS = 400_000
+BATCH_GAS_BASE = 100_000
+BATCH_GAS_PER_PRINT = 80_000  # measured ~40k (EOA hubs); EIP-1271 hubs cost more
+MAX_PER_TX = 100  # PrintLedger.MAX_BATCH_SIZE
 RESEND_AFTER = 5.0
 DEV_RESEND_AFTER = 1.0  # anvil strands bursts (foundry #10122): nudge it sooner
 MAX_IN_FLIGHT = 2000
@@ -356,6 +361,7 @@ class Relayer:
         return fees
 
     def _sign_and_persist(self, rows: list[Any]) -> None:
+        """Sign the transactions carrying ``rows`` and commit them before any is broadcast."""
         if self._next_nonce is None:
             with self.engine.connect() as conn:
                 highest = conn.execute(select(func.max(relay_queue.c.tx_nonce))).scalar()
@@ -363,18 +369,19 @@ class Relayer:
             self._next_nonce = max(chain, int(highest) + 1 if highest is not None else 0)
         fees = self._fee_fields()
         now = int(time.time())
+        grouped = [r for r in rows if not r.solo]
+        groups = [grouped[i : i + MAX_PER_TX] for i in range(0, len(grouped), MAX_PER_TX)]
+        groups = [g for g in groups if len(g) > 1]
+        in_groups = {r.id for g in groups for r in g}
+        singles = [r for r in rows if r.id not in in_groups]
         updates = []
-        for row in rows:
-            fields = [bytes(row.record[i : i + 32]) for i in range(0, 160, 32)]
-            data = SELECTOR + abi_encode(
-                ["(bytes32,bytes32,bytes32,bytes32,bytes32)", "uint256", "bytes"],
-                [tuple(fields), int(row.deadline), bytes(row.signature)],
-            )
+        for group in [[r] for r in singles] + groups:
+            data, gas = _single_call(group[0]) if len(group) == 1 else _batch_call(group)
             signed = self.account.sign_transaction(
                 {
                     "to": self.contract,  # type: ignore[dict-item]
                     "data": data,
-                    "gas": RELAY_GAS,
+                    "gas": gas,
                     "nonce": self._next_nonce,
                     "chainId": self.chain_id,
                     "value": 0,
@@ -382,14 +389,16 @@ class Relayer:
                     **fees,
                 }
             )
-            updates.append(
-                {
-                    "rid": row.id,
-                    "tx_nonce": self._next_nonce,
-                    "raw_tx": bytes(signed.raw_transaction),
-                    "tx_hash": "0x" + bytes(signed.hash).hex(),
-                }
-            )
+            for position, row in enumerate(group):
+                updates.append(
+                    {
+                        "rid": row.id,
+                        "tx_nonce": self._next_nonce,
+                        "raw_tx": bytes(signed.raw_transaction) if position == 0 else None,
+                        "tx_hash": "0x" + bytes(signed.hash).hex(),
+                        "solo": len(group) == 1,
+                    }
+                )
             self._next_nonce += 1
         with self.engine.begin() as conn:  # persisted before any byte leaves: crash-safe
             for u in updates:
@@ -401,12 +410,15 @@ class Relayer:
                         tx_nonce=u["tx_nonce"],
                         raw_tx=u["raw_tx"],
                         tx_hash=u["tx_hash"],
+                        solo=u["solo"],
                         sent_at=now,
                     )
                 )
 
     def _broadcast(self, rows: list[Any] | None = None) -> None:
-        query = select(relay_queue).where(relay_queue.c.status == "sent")
+        query = select(relay_queue).where(
+            relay_queue.c.status == "sent", relay_queue.c.raw_tx.is_not(None)
+        )
         if rows is not None:
             query = query.where(relay_queue.c.id.in_([r.id for r in rows]))
         with self.engine.connect() as conn:
@@ -433,12 +445,10 @@ class Relayer:
                 ).all()
             if not pending:
                 return progressed
-            answers = self._rpc([("eth_getTransactionReceipt", [r.tx_hash]) for r in pending])
-            mined = [
-                (row, a["result"])
-                for row, a in zip(pending, answers, strict=True)
-                if a.get("result")
-            ]
+            hashes = sorted({r.tx_hash for r in pending})
+            answers = self._rpc([("eth_getTransactionReceipt", [h]) for h in hashes])
+            receipts = {h: a.get("result") for h, a in zip(hashes, answers, strict=True)}
+            mined = [(row, receipts[row.tx_hash]) for row in pending if receipts[row.tx_hash]]
             if mined:
                 self._record_mined(mined)
                 progressed = True
@@ -488,6 +498,17 @@ class Relayer:
         with self.engine.begin() as conn:
             for row, receipt in mined:
                 ok = int(receipt["status"], 16) == 1
+                if not ok and not row.solo and not self._already_attested(row):
+                    # its batch reverted as a whole: relay this print on its own
+                    conn.execute(
+                        update(relay_queue)
+                        .where(relay_queue.c.id == row.id)
+                        .values(
+                            status="queued", solo=True, raw_tx=None, tx_hash=None, tx_nonce=None
+                        )
+                    )
+                    self.metrics.relayed_prints.labels("retried_alone").inc()
+                    continue
                 error = None if ok else self._revert_reason(row, int(receipt["blockNumber"], 16))
                 if not ok and self._already_attested(row):
                     # an earlier transaction of ours carried it (a resend raced its receipt)
@@ -523,3 +544,25 @@ class Relayer:
             revert = revert_from_exception(exc)
             return str(revert) if revert is not None else f"{type(exc).__name__}"
         return "reverted"
+
+
+def _fields(row: Any) -> tuple[bytes, ...]:
+    return tuple(bytes(row.record[i : i + 32]) for i in range(0, 160, 32))
+
+
+def _single_call(row: Any) -> tuple[bytes, int]:
+    """``attestPrintBySig(print, deadline, signature)`` calldata and its gas limit."""
+    data = SELECTOR + abi_encode(
+        [PRINT_TUPLE, "uint256", "bytes"], [_fields(row), int(row.deadline), bytes(row.signature)]
+    )
+    return data, RELAY_GAS
+
+
+def _batch_call(rows: list[Any]) -> tuple[bytes, int]:
+    """``attestBatchBySig(prints, deadlines, signatures)`` calldata and its gas limit."""
+    data = BATCH_SELECTOR + abi_encode(
+        [f"{PRINT_TUPLE}[]", "uint256[]", "bytes[]"],
+        [[_fields(r) for r in rows], [int(r.deadline) for r in rows],
+         [bytes(r.signature) for r in rows]],
+    )  # fmt: skip
+    return data, BATCH_GAS_BASE + BATCH_GAS_PER_PRINT * len(rows)
