@@ -193,19 +193,7 @@ class Hub:
         )  # fmt: skip
 
     def _require_usable(self, licence: LicenceView) -> None:
-        now = self.ledger.now()
-        problems = []
-        if licence.status != "Active":
-            problems.append(f"status is {licence.status}")
-        if now < licence.valid_from:
-            problems.append(f"not valid before {licence.valid_from} (now {now})")
-        if now > licence.valid_until:
-            problems.append(f"expired at {licence.valid_until} (now {now})")
-        if licence.remaining == 0:
-            problems.append(f"all {licence.max_prints} prints used")
-        if self.ledger.view(PRINT_LEDGER, "isDesignRecalled", to_bytes32(licence.design_id)):
-            problems.append("the design is recalled")
-        if problems:
+        if problems := licence_problems(self.ledger, licence):
             raise LicenceNotUsable(f"licence {licence.licence_id}: " + "; ".join(problems))
 
     # -- prints ----------------------------------------------------------------------------
@@ -304,6 +292,23 @@ def load_batch(ledger: Ledger, batch_blob: str) -> AnchoredBatch:
     records = tuple(PrintRecord(*(to_bytes32(v) for v in p["record"])) for p in doc["prints"])
     serials = tuple(p["serialNumber"] for p in doc["prints"])
     return AnchoredBatch(doc["root"], records, serials, batch_blob, TxRef("", 0))
+
+
+def licence_problems(ledger: Ledger, licence: LicenceView) -> list[str]:
+    """Why the chain, now, would not let the hub use ``licence`` (empty: usable)."""
+    now = ledger.now()
+    problems = []
+    if licence.status != "Active":
+        problems.append(f"status is {licence.status}")
+    if now < licence.valid_from:
+        problems.append(f"not valid before {licence.valid_from} (now {now})")
+    if now > licence.valid_until:
+        problems.append(f"expired at {licence.valid_until} (now {now})")
+    if licence.remaining == 0:
+        problems.append(f"all {licence.max_prints} prints used")
+    if ledger.view(PRINT_LEDGER, "isDesignRecalled", to_bytes32(licence.design_id)):
+        problems.append("the design is recalled")
+    return problems
 
 
 def read_licence(ledger: Ledger, licence_id: str) -> LicenceView:

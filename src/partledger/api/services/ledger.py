@@ -39,7 +39,7 @@ from partledger.sdk import (
     RegisteredDesign,
     read_licence,
 )
-from partledger.sdk.hub import DESIGN_STATUS
+from partledger.sdk.hub import DESIGN_STATUS, licence_problems
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY
 from partledger.sdk.types import ZERO32, TxRef, hex32, to_bytes32
 from partledger.storage import put_bytes
@@ -179,19 +179,7 @@ class LedgerService:
 
     def require_usable(self, licence: LicenceView) -> None:
         """Refuse unless the chain says, now, that the licence may be used."""
-        now = self.ledger.now()
-        problems = []
-        if licence.status != "Active":
-            problems.append(f"status is {licence.status}")
-        if now < licence.valid_from:
-            problems.append(f"not valid before {licence.valid_from} (now {now})")
-        if now > licence.valid_until:
-            problems.append(f"expired at {licence.valid_until} (now {now})")
-        if licence.remaining == 0:
-            problems.append(f"all {licence.max_prints} prints used")
-        if self.ledger.view(PRINT_LEDGER, "isDesignRecalled", to_bytes32(licence.design_id)):
-            problems.append("the design is recalled")
-        if problems:
+        if problems := licence_problems(self.ledger, licence):
             raise LicenceNotUsable(f"licence {licence.licence_id}: " + "; ".join(problems))
 
     # -- hubs --------------------------------------------------------------------------------
