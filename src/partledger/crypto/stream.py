@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+from partledger.crypto.allocator import keep_large_buffers_on_heap
 from partledger.crypto.chunking import (
     ByteSource,
     Readable,
@@ -65,6 +66,7 @@ class EncryptingStream(Iterator[bytes]):
         encryptor: SegmentEncryptor | None = None,
     ) -> None:
         check_segment_size(segment_size)
+        keep_large_buffers_on_heap()
         self._encryptor = encryptor or SegmentEncryptor(dek, segment_size)
         self.header = self._encryptor.header
         self._plain = _Digest()
@@ -157,6 +159,7 @@ class DecryptingStream(Iterator[bytes]):
         expected_sha256: str | None = None,
         pipelined: bool = False,
     ) -> None:
+        keep_large_buffers_on_heap()
         self._expected = expected_sha256.lower() if expected_sha256 is not None else None
         self._plain = _Digest()
         self._done = False

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from partledger.crypto.allocator import keep_large_buffers_on_heap
 from partledger.crypto.atomic_file import fsync_directory
 from partledger.storage.blob_store import BlobInfo, BlobSource, check_blob_id
 from partledger.storage.errors import (
@@ -47,6 +48,7 @@ class FilesystemBlobStore:
 
     def put(self, stream: BlobSource, *, max_bytes: int | None = None) -> BlobInfo:
         """Store ``stream`` (binary file or iterable of chunks) and return its id and size."""
+        keep_large_buffers_on_heap()
         limit = self.max_blob_bytes if max_bytes is None else min(max_bytes, self.max_blob_bytes)
         fd, temp_name = tempfile.mkstemp(prefix="blob.", suffix=".tmp", dir=self._tmp)
         temp = Path(temp_name)

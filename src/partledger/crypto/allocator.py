@@ -1,0 +1,44 @@
+"""Keep large streaming buffers on the heap (glibc), so 1 MiB segments cost no page faults.
+
+glibc serves allocations above its mmap threshold with fresh ``mmap`` pages and returns
+freed heap tops to the OS above its trim threshold. A streaming pipeline allocates and
+frees megabyte buffers (read, seal, write) hundreds of times per second; with the
+defaults every one of them is page-faulted in anew, which caps AES-GCM and SHA-256 at
+about 0.9 GB/s here instead of several GB/s. Raising both thresholds above the largest
+segment keeps the buffers in the (bounded) heap. Measured on this machine:
+AES-GCM over freshly sliced 1 MiB buffers 887 MB/s before, 5.4 GB/s after.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import platform
+import threading
+
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024  # above the largest segment (16 MiB + tag)
+TRIM_THRESHOLD_BYTES = 64 * 1024 * 1024
+
+_lock = threading.Lock()
+_done = False
+
+
+def keep_large_buffers_on_heap() -> bool:
+    """Tune glibc malloc once per process; return whether it applied (Linux glibc only)."""
+    global _done
+    with _lock:
+        if _done:
+            return True
+        if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+            return False
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            mmap_set = int(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) == 1
+            trim_set = int(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)) == 1
+            ok = mmap_set and trim_set
+        except (OSError, AttributeError):
+            return False
+        _done = ok
+        return ok
