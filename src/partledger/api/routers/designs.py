@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -125,18 +126,15 @@ async def upload_blob(
 
 
 def _remember_upload(ctx: ServiceContext, info: BlobInfo, account: str, kind: str) -> None:
+    """Record who uploaded a blob (an account re-uploading the same bytes is already known)."""
     import time
 
-    try:
-        with ctx.engine.begin() as conn:
-            conn.execute(
-                insert(uploads).values(
-                    blob=info.sha256, account=account, kind=kind, size=info.size,
-                    at=int(time.time()),
-                )
-            )  # fmt: skip
-    except IntegrityError:
-        pass  # the same account uploaded the same bytes before
+    with contextlib.suppress(IntegrityError), ctx.engine.begin() as conn:
+        conn.execute(
+            insert(uploads).values(
+                blob=info.sha256, account=account, kind=kind, size=info.size, at=int(time.time())
+            )
+        )
 
 
 @router.get("/v1/designs", response_model=list[DesignPublic])
