@@ -1,0 +1,1 @@
+"""Service database schema revisions."""

@@ -1,0 +1,58 @@
+"""The service database is created and upgraded by Alembic, and matches the code's tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from partledger.api.services.db import VERSION_TABLE, metadata, open_service_database
+
+
+def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
+    engine = open_service_database(f"sqlite:///{tmp_path / 'service.sqlite3'}")
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        assert context.get_current_revision() == "0001"
+        assert compare_metadata(context, metadata) == []
+    assert set(inspect(engine).get_table_names()) == {
+        "siwe_nonces", "access_log", "relay_queue", "uploads", VERSION_TABLE,
+    }  # fmt: skip
+
+
+def test_reopening_a_migrated_database_changes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
+    open_service_database(url).dispose()
+    engine = open_service_database(url)
+    assert "relay_queue" in inspect(engine).get_table_names()
+
+
+@pytest.mark.postgres
+def test_service_and_index_share_a_postgresql_database_without_clashing() -> None:
+    import uuid
+
+    psycopg = pytest.importorskip("psycopg")
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    try:
+        psycopg.connect(admin, connect_timeout=2).close()
+    except Exception:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    from partledger.index.db import open_database
+
+    schema = f"svc_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = f"{admin}?options=-csearch_path%3D{schema}"
+        index_engine = open_database(url)
+        service_engine = open_service_database(url)
+        tables = set(inspect(service_engine).get_table_names(schema=schema))
+        assert {"relay_queue", VERSION_TABLE, "alembic_version", "prints"} <= tables
+        index_engine.dispose()
+        service_engine.dispose()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
