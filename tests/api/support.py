@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from web3 import Web3
 
 from helpers.world import METADATA, STANDARD, World
-from partledger.api.services.siwe import SiweMessage, format_time
 from partledger.config import Settings
 from partledger.runtime import Runtime
+from partledger.siwe import SiweMessage, format_time
 
 __all__ = ["METADATA", "STANDARD"]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from api.support import Service
 from eth_account.signers.local import LocalAccount
 
-from partledger.api.services.siwe import format_time, parse
+from partledger.siwe import format_time, parse
 
 
 def test_sign_in_returns_a_token_and_the_roles_the_chain_gives(service: Service) -> None:

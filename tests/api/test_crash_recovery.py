@@ -17,10 +17,10 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
 from helpers.world import METADATA, STANDARD, World
-from partledger.api.services.siwe import SiweMessage, format_time
 from partledger.chain.local import LocalChain, free_port
 from partledger.sdk import PrintInput
 from partledger.sdk.types import hex32
+from partledger.siwe import SiweMessage, format_time
 
 CHILD = Path(__file__).with_name("service_child.py")
 

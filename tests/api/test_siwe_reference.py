@@ -13,7 +13,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from partledger.api.services.siwe import SiweMessage, SiweParseError, parse
+from partledger.siwe import SiweMessage, SiweParseError, parse
 
 REFERENCE = Path(__file__).with_name("siwe_reference.cjs")
 ROOT = Path(__file__).resolve().parents[2]

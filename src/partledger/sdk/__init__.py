@@ -26,6 +26,7 @@ from partledger.sdk.oem import (
     Oem,
     RegisteredDesign,
 )
+from partledger.sdk.remote import ServiceClient, ServiceError
 from partledger.sdk.types import InvalidIdentifier, TxRef
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "Provenance",
     "RegisteredDesign",
     "Role",
+    "ServiceClient",
+    "ServiceError",
     "SignedAttestation",
     "TxRef",
     "Verification",

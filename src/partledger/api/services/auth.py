@@ -29,7 +29,7 @@ from eth_utils.crypto import keccak
 from sqlalchemy import Engine, delete, insert, update
 from web3 import Web3
 
-from partledger.api.services import siwe
+from partledger import siwe
 from partledger.api.services.db import siwe_nonces
 from partledger.api.services.errors import InvalidToken, SiweRejected
 from partledger.sdk import Ledger, Role

@@ -1,0 +1,205 @@
+"""Talk to a PartLedger service over HTTP: sign in, move blobs, relay prints, audit.
+
+For organisations that use the service rather than the chain and the store directly
+(an OEM's PLM pushing encrypted containers, a hub's MES pulling licensed files and
+pushing signed print events). Authentication is Sign-In with Ethereum: the client
+signs an EIP-4361 message with its account key and keeps the bearer token.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+import httpx
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+
+from partledger.crypto import WrappedKey
+from partledger.errors import PartLedgerError
+from partledger.sdk.hub import SignedAttestation
+from partledger.sdk.types import hex32
+from partledger.siwe import SiweMessage, format_time
+
+CHUNK = 1024 * 1024
+
+
+class ServiceError(PartLedgerError, RuntimeError):
+    """The service answered with an RFC 9457 problem; ``problem`` holds it."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        title = problem.get("title", "request failed")
+        super().__init__(f"{status} {title}: {problem.get('detail', '')}".rstrip(": "))
+
+    @property
+    def type(self) -> str:
+        return str(self.problem.get("type", ""))
+
+
+class ServiceClient:
+    """One account's session with a PartLedger service."""
+
+    def __init__(
+        self,
+        base_url: str,
+        account: LocalAccount,
+        *,
+        chain_id: int,
+        http: httpx.Client | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.account = account
+        self.chain_id = chain_id
+        self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._token: str | None = None
+        self._expires_at = 0.0
+
+    # -- session ---------------------------------------------------------------------------
+    def login(self) -> None:
+        """Sign an EIP-4361 message with a fresh nonce and keep the bearer token."""
+        nonce = self._json("GET", "/v1/auth/nonce", auth=False)["nonce"]
+        now = datetime.now(UTC)
+        message = SiweMessage(
+            domain=urlsplit(self.base_url).netloc or "testserver",
+            address=str(self.account.address),
+            uri=f"{self.base_url}/v1/auth/token",
+            chain_id=self.chain_id,
+            nonce=nonce,
+            issued_at=format_time(now),
+            statement="Sign in to PartLedger",
+            expiration_time=format_time(now + timedelta(minutes=5)),
+        ).to_text()
+        signature = self.account.sign_message(encode_defunct(text=message)).signature
+        body = {"message": message, "signature": "0x" + bytes(signature).hex()}
+        token = self._json("POST", "/v1/auth/token", json=body, auth=False)
+        self._token = token["access_token"]
+        self._expires_at = float(token["expires_at"])
+
+    def _headers(self, auth: bool) -> dict[str, str]:
+        if not auth:
+            return {}
+        if self._token is None or time.time() > self._expires_at - 30:
+            self.login()
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _json(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, headers=self._headers(auth), **kwargs)
+        return _checked(response).json()
+
+    # -- blobs -----------------------------------------------------------------------------
+    def upload_blob(self, source: Path | bytes | Iterable[bytes], kind: str) -> str:
+        """Stream an (encrypted) blob to the service; returns its SHA-256 id."""
+        content: bytes | Iterator[bytes]
+        if isinstance(source, Path):
+            content = _file_chunks(source)
+        elif isinstance(source, bytes):
+            content = source
+        else:
+            content = iter(source)
+        headers = {**self._headers(True), "content-type": "application/octet-stream"}
+        response = self._http.post(
+            "/v1/blobs", params={"kind": kind}, headers=headers, content=content
+        )
+        return str(_checked(response).json()["sha256"])
+
+    # -- hub ----------------------------------------------------------------------------------
+    def hub_licences(self) -> list[dict[str, Any]]:
+        """The caller hub's licences with remaining prints."""
+        found: list[dict[str, Any]] = self._json("GET", "/v1/hub/licences")
+        return found
+
+    def wrapped_key(self, licence_id: str) -> WrappedKey:
+        """The design key wrapped to this hub for ``licence_id`` (released only if usable)."""
+        body = self._json("GET", f"/v1/hub/licences/{licence_id}/key")
+        return WrappedKey.from_bytes(bytes.fromhex(body["wrapped_key"].removeprefix("0x")))
+
+    def download_container(self, licence_id: str, out: BinaryIO) -> int:
+        """Stream the licensed design's encrypted container into ``out``; returns bytes."""
+        written = 0
+        path = f"/v1/hub/licences/{licence_id}/container"
+        with self._http.stream("GET", path, headers=self._headers(True)) as response:
+            if response.status_code >= 400:
+                response.read()
+                _checked(response)
+            for chunk in response.iter_bytes(CHUNK):
+                out.write(chunk)
+                written += len(chunk)
+        return written
+
+    # -- prints -------------------------------------------------------------------------------
+    def submit_attestations(self, signed: Sequence[SignedAttestation]) -> list[dict[str, Any]]:
+        """Queue hub-signed attestations for relaying; one receipt each."""
+        items = [
+            {
+                "licence_id": hex32(s.record.licence_id),
+                "serial": hex32(s.record.serial),
+                "machine_id": hex32(s.record.machine_id),
+                "material_lot_hash": hex32(s.record.material_lot_hash),
+                "quality_report_hash": hex32(s.record.quality_report_hash),
+                "deadline": s.deadline,
+                "signature": "0x" + s.signature.hex(),
+            }
+            for s in signed
+        ]
+        receipts: list[dict[str, Any]] = []
+        for start in range(0, len(items), 1000):
+            body = {"attestations": items[start : start + 1000]}
+            receipts += self._json("POST", "/v1/prints", json=body)["receipts"]
+        return receipts
+
+    def receipt(self, receipt_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self._json("GET", f"/v1/prints/receipts/{receipt_id}")
+        return found
+
+    def wait_final(
+        self, receipt_ids: Sequence[str], timeout: float = 120.0
+    ) -> list[dict[str, Any]]:
+        """Poll receipts until each is ``final`` or ``failed``."""
+        deadline = time.monotonic() + timeout
+        done: dict[str, dict[str, Any]] = {}
+        while len(done) < len(receipt_ids):
+            for receipt_id in receipt_ids:
+                if receipt_id not in done:
+                    body = self.receipt(receipt_id)
+                    if body["status"] in ("final", "failed"):
+                        done[receipt_id] = body
+            if len(done) < len(receipt_ids):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{len(receipt_ids) - len(done)} receipts not final")
+                time.sleep(0.1)
+        return [done[r] for r in receipt_ids]
+
+    # -- audit ----------------------------------------------------------------------------------
+    def provenance(self, serial_number: str, design_id: str | None = None) -> dict[str, Any]:
+        """A part's provenance with the service's per-claim verification."""
+        params = {"design_id": design_id} if design_id else {}
+        found: dict[str, Any] = self._json(
+            "GET", f"/v1/audit/provenance/{serial_number}", params=params
+        )
+        return found
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.status_code < 400:
+        return response
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {"title": response.reason_phrase, "detail": response.text[:500]}
+    raise ServiceError(response.status_code, problem if isinstance(problem, dict) else {})
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            yield chunk
