@@ -82,6 +82,14 @@ class Settings(BaseSettings):
         repr=False,
         description="Funded key relaying signed attestations (local default: anvil account 9).",
     )
+    anchor_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Funded key anchoring the access-log head on-chain (local: anvil account 8).",
+    )
+    api_anchor_seconds: float = Field(
+        default=30.0, ge=0, description="How often the access-log head is anchored (0: never)."
+    )
     relay_batch_size: int = Field(default=200, ge=1, le=5000)
     relay_window_ms: int = Field(default=50, ge=0, le=60_000)
     relay_finality_blocks: int | None = Field(

@@ -100,6 +100,39 @@ def test_the_access_log_records_every_release_and_detects_tampering(service: Ser
     assert check == {**check, "ok": False, "first_broken_seq": 1}
 
 
+def test_cutting_entries_off_the_end_is_caught_by_the_on_chain_anchor(service: Service) -> None:
+    from partledger.api.services.access_log import anchor_calldata
+
+    design = register(service, os.urandom(10_000))
+    licence_id = license_hub(service, design["design_id"])
+    hub = service.headers(service.world.hub.account)
+    for _ in range(3):
+        service.client.get(f"/v1/hub/licences/{licence_id}/key", headers=hub)
+    ctx = service.client.app.state.context  # type: ignore[attr-defined]
+    sender = ctx.anchoring()
+    assert sender is not None  # anvil account 8 on the local chain
+    anchor = ctx.access.anchor(sender)
+    assert anchor is not None and anchor.seq == 3
+    assert ctx.access.anchor(sender) is None  # nothing new: no transaction
+    tx = service.world.ledger.w3.eth.get_transaction(anchor.tx_hash)
+    assert bytes(tx["input"]) == anchor_calldata(3, anchor.head_hash)
+    check = service.client.get("/v1/access-log/verify", headers=hub).json()
+    assert check["ok"] is True and check["anchored_seq"] == 3
+
+    with ctx.engine.begin() as conn:  # a consistent chain, minus its last entry
+        conn.exec_driver_sql("DELETE FROM access_log WHERE seq = 3")
+    check = service.client.get("/v1/access-log/verify", headers=hub).json()
+    assert check == {**check, "ok": False, "first_broken_seq": 3, "entries": 2}
+
+    with ctx.engine.begin() as conn:  # the anchor row itself rewritten to match the cut
+        head = conn.exec_driver_sql("SELECT entry_hash FROM access_log WHERE seq = 2").scalar()
+        conn.exec_driver_sql(
+            "UPDATE access_anchors SET seq = 2, head_hash = ? WHERE seq = 3", (head,)
+        )
+    check = service.client.get("/v1/access-log/verify", headers=hub).json()
+    assert check == {**check, "ok": False, "first_broken_seq": 2}  # the chain tx disagrees
+
+
 def test_another_hub_and_another_oem_are_forbidden(service: Service) -> None:
     design = register(service, os.urandom(10_000))
     licence_id = license_hub(service, design["design_id"])

@@ -16,10 +16,10 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
     engine = open_service_database(f"sqlite:///{tmp_path / 'service.sqlite3'}")
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
         assert compare_metadata(context, metadata) == []
     assert set(inspect(engine).get_table_names()) == {
-        "siwe_nonces", "access_log", "relay_queue", "uploads", VERSION_TABLE,
+        "siwe_nonces", "access_log", "access_anchors", "relay_queue", "uploads", VERSION_TABLE,
     }  # fmt: skip
 
 

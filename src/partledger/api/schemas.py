@@ -166,6 +166,8 @@ class AccessChainPublic(BaseModel):
     ok: bool
     first_broken_seq: int | None
     head_hash: str
+    anchored_seq: int | None = None
+    """The newest log head committed on-chain (entries up to it cannot be cut off)."""
 
 
 # -- prints -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -40,6 +41,11 @@ def entries(
 @router.get("/verify", response_model=AccessChainPublic)
 def verify(caller: CallerDep, ctx: ContextDep) -> AccessChainPublic:
     """Re-hash the whole log: ``ok`` is false (with the first broken entry) if any entry was
-    deleted, reordered or altered."""
+    deleted, reordered or altered, or if entries up to an on-chain anchored head are gone
+    (or an anchoring transaction no longer says what the log holds)."""
     check = ctx.access.verify()
+    sender = ctx.anchoring()
+    bad = ctx.access.verify_anchors_on_chain(sender) if check.ok and sender is not None else []
+    if bad:
+        check = replace(check, ok=False, first_broken_seq=bad[0])
     return AccessChainPublic(**check.__dict__)

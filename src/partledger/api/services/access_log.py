@@ -5,6 +5,12 @@ canonical JSON, so deleting, reordering or altering any entry breaks every hash
 after it; ``verify`` walks the chain and names the first broken entry. Entries
 are appended by one writer at a time (a lock in-process; ``seq`` is the primary
 key, so a second writer racing on another replica fails rather than forks).
+
+The chain alone cannot show entries cut off its end, so the head is anchored
+on-chain from time to time: a transaction whose calldata is ``b"PLAL"`` + seq (8
+bytes) + head hash (32 bytes). ``verify`` then also requires every anchored head
+to still be in the log, and ``verify_anchors_on_chain`` re-reads the anchoring
+transactions.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select
 
-from partledger.api.services.db import access_log
+from partledger.api.services.db import access_anchors, access_log
+from partledger.chain.tx import TxSender
 
 GENESIS = "0" * 64
+ANCHOR_MAGIC = b"PLAL"
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,23 @@ class ChainCheck:
     ok: bool
     first_broken_seq: int | None
     head_hash: str
+    anchored_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A log head committed on-chain."""
+
+    seq: int
+    head_hash: str
+    tx_hash: str
+    block_number: int
+    at: int
+
+
+def anchor_calldata(seq: int, head_hash: str) -> bytes:
+    """What an anchoring transaction carries: magic, seq, head hash."""
+    return ANCHOR_MAGIC + seq.to_bytes(8, "big") + bytes.fromhex(head_hash)
 
 
 _HASHED = (
@@ -128,10 +153,14 @@ class AccessLog:
             return int(conn.execute(select(func.count()).select_from(access_log)).scalar_one())
 
     def verify(self) -> ChainCheck:
-        """Walk the whole chain; the first entry whose hash or link does not match is named."""
+        """Walk the whole chain; the first entry whose hash or link does not match is named,
+        and every anchored head must still be in the log (nothing cut off the end)."""
         prev = GENESIS
         expected_seq = 1
         count = 0
+        hashes: dict[int, str] = {}
+        anchors = self.anchors()
+        anchored_seq = anchors[-1].seq if anchors else None
         with self.engine.connect() as conn:
             for row in conn.execute(select(access_log).order_by(access_log.c.seq)):
                 entry = AccessEntry(**dict(row._mapping))
@@ -141,8 +170,61 @@ class AccessLog:
                     or entry.prev_hash != prev
                     or entry_hash(prev, fields) != entry.entry_hash
                 ):
-                    return ChainCheck(count, False, expected_seq, prev)
+                    return ChainCheck(count, False, expected_seq, prev, anchored_seq)
                 prev = entry.entry_hash
+                hashes[entry.seq] = prev
                 expected_seq += 1
                 count += 1
-        return ChainCheck(count, True, None, prev)
+        for anchor in anchors:
+            if hashes.get(anchor.seq) != anchor.head_hash:
+                return ChainCheck(count, False, anchor.seq, prev, anchored_seq)
+        return ChainCheck(count, True, None, prev, anchored_seq)
+
+    # -- anchoring ------------------------------------------------------------------------
+    def head(self) -> tuple[int, str] | None:
+        """``(seq, hash)`` of the newest entry."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(access_log.c.seq, access_log.c.entry_hash)
+                .order_by(access_log.c.seq.desc())
+                .limit(1)
+            ).one_or_none()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def anchors(self) -> list[Anchor]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(access_anchors).order_by(access_anchors.c.seq))
+            return [Anchor(**dict(r._mapping)) for r in rows]
+
+    def anchor(self, sender: TxSender) -> Anchor | None:
+        """Commit the current head on-chain if it moved since the last anchor."""
+        head = self.head()
+        anchors = self.anchors()
+        if head is None or (anchors and anchors[-1].seq >= head[0]):
+            return None
+        seq, head_hash = head
+        sent = sender.send(
+            {"to": sender.address, "value": 0, "data": anchor_calldata(seq, head_hash)}
+        )
+        anchor = Anchor(seq, head_hash, sent.tx_hash, sent.block_number, int(time.time()))
+        with self.engine.begin() as conn:
+            conn.execute(insert(access_anchors).values(**asdict(anchor)))
+        return anchor
+
+    def verify_anchors_on_chain(self, sender: TxSender) -> list[int]:
+        """Seqs of anchors whose transaction is missing, failed or carries other data."""
+        bad = []
+        for anchor in self.anchors():
+            try:
+                tx = sender.w3.eth.get_transaction(anchor.tx_hash)  # type: ignore[arg-type]
+                receipt = sender.w3.eth.get_transaction_receipt(anchor.tx_hash)  # type: ignore[arg-type]
+                ok = (
+                    bytes(tx["input"]) == anchor_calldata(anchor.seq, anchor.head_hash)
+                    and receipt["status"] == 1
+                    and tx["from"] == sender.address
+                )
+            except Exception:
+                ok = False
+            if not ok:
+                bad.append(anchor.seq)
+        return bad

@@ -23,6 +23,7 @@ from partledger.api.services.ratelimit import RateLimiter
 from partledger.api.services.reconciliation import ReconciliationService
 from partledger.api.services.relayer import Relayer
 from partledger.chain.local import DEFAULT_MNEMONIC
+from partledger.chain.tx import TxSender
 from partledger.config import Settings
 from partledger.crypto import Identity
 from partledger.errors import ConfigError
@@ -32,6 +33,18 @@ from partledger.sdk import Ledger
 
 log = logging.getLogger("partledger.api")
 DEV_CHAIN_IDS = (31337, 1337)
+
+
+def anchor_account(settings: Settings, chain_id: int) -> LocalAccount | None:
+    """The account anchoring the access log: configured key, anvil account 8 locally, or none."""
+    if settings.anchor_key:
+        configured: LocalAccount = Account.from_key(settings.anchor_key)
+        return configured
+    if chain_id not in DEV_CHAIN_IDS:
+        return None
+    Account.enable_unaudited_hdwallet_features()
+    dev: LocalAccount = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path="m/44'/60'/0'/0/8")
+    return dev
 
 
 def relayer_account(settings: Settings, chain_id: int) -> LocalAccount:
@@ -63,6 +76,8 @@ class ServiceContext:
     index_engine: Engine | None
     reconciliation: ReconciliationService
     indexer: Indexer | None = None
+    anchor_sender: TxSender | None = None
+    anchor_account: LocalAccount | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -126,6 +141,11 @@ class ServiceContext:
         self.purge_leftovers()
         self.relayer.start()
         self._spawn("pl-head", self._watch_head)
+        self.anchor_account = anchor_account(self.settings, int(self.ledger.deployment.chain_id))
+        if self.anchor_account is not None and self.settings.api_anchor_seconds > 0:
+            self._spawn("pl-anchor", self._anchor_access_log)
+        else:
+            log.warning("access-log anchoring is off (no PARTLEDGER_ANCHOR_KEY on this chain)")
         if self.index_engine is not None:
             rpc_url = str(getattr(self.ledger.w3.provider, "endpoint_uri", ""))
             config = IndexerConfig.from_deployment(
@@ -158,6 +178,21 @@ class ServiceContext:
             except Exception:
                 log.exception("indexer stopped with an error; restarting in 2s")
                 self._stop.wait(2.0)
+
+    def anchoring(self) -> TxSender | None:
+        """The sender anchoring the access log (made on first use: the chain may be away)."""
+        if self.anchor_sender is None and self.anchor_account is not None:
+            self.anchor_sender = TxSender(self.ledger.w3, self.anchor_account)
+        return self.anchor_sender
+
+    def _anchor_access_log(self) -> None:
+        while not self._stop.wait(self.settings.api_anchor_seconds):
+            try:
+                sender = self.anchoring()
+                if sender is not None:
+                    self.access.anchor(sender)
+            except Exception as exc:  # the chain may be away; the next round retries
+                log.warning("access-log anchoring failed: %s", type(exc).__name__)
 
     def _watch_head(self) -> None:
         while not self._stop.is_set():

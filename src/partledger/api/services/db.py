@@ -95,6 +95,16 @@ relay_queue = Table(
     Index("ix_relay_status", "status", "seq"),
 )
 
+access_anchors = Table(
+    "access_anchors",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("at", BigInteger, nullable=False),
+)
+
 uploads = Table(
     "uploads",
     metadata,
