@@ -204,3 +204,36 @@ def test_reconciliation_report_needs_a_token_and_names_a_deleted_container(
         broken = client.get("/v1/audit/reconciliation?deep=true", headers=headers).json()
         assert [f["check"] for f in broken["findings"]] == ["design.container.missing"]
         assert "partledger_reconciliation_findings 1.0" in client.get("/metrics").text
+
+
+def test_events_feed_from_the_index_equals_the_full_chain_scan(
+    w3: Web3, world: World, dev_accounts: list[LocalAccount]
+) -> None:
+    from partledger.api.services.audit import AuditService
+
+    runtime = make_runtime(w3, world, api_indexer=True)
+    app = create_app(runtime, custodians=[world.oem.identity], relayer=dev_accounts[9])
+    with TestClient(app) as client:
+        service = Service(client, world, dev_accounts, True)
+        licence_id = licensed(service)
+        design_id = world.hub.licence(licence_id).design_id
+        for i in range(3):
+            world.hub.attest_print(PrintInput(licence_id, f"EV-{i}", world.machine, "L"))
+        world.oem.suspend_licence(licence_id, b"audit")
+        index = client.app.state.context.index  # type: ignore[attr-defined]
+        head = w3.eth.block_number
+        deadline = time.monotonic() + 20
+        while (status := index.status()) is None or status.last_block < head:
+            assert time.monotonic() < deadline, "the service's indexer did not catch up"
+            time.sleep(0.1)
+        headers = service.headers(world.hub.account)
+        scan = AuditService(world.ledger, None)
+        for query in ({"licence_id": licence_id}, {"design_id": design_id}):
+            served = client.get("/v1/audit/events", params=query, headers=headers).json()
+            expected = scan.events(
+                design_id=query.get("design_id"), licence_id=query.get("licence_id"),
+                after_block=0, limit=1000,
+            )  # fmt: skip
+            assert served["events"] == expected
+        kinds = [e["event"] for e in expected]
+        assert kinds.count("PrintAttested") == 3 and "LicenceSuspended" in kinds

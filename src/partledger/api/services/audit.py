@@ -15,10 +15,13 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+from hexbytes import HexBytes
+from sqlalchemy import select, union
+
 from partledger.api.services.errors import InvalidRequest, NotFound
 from partledger.chain import ids
 from partledger.chain.ledger_errors import UnknownPrint
-from partledger.index import IndexReader
+from partledger.index import IndexReader, schema
 from partledger.sdk import Auditor, Ledger, load_batch
 from partledger.sdk.types import hex32, to_bytes32
 from partledger.storage import BlobNotFoundError
@@ -135,11 +138,20 @@ class AuditService:
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
         name = "designId" if design_id else "licenceId"
-        out: list[dict[str, Any]] = []
         start = max(after_block + 1, self.ledger.deployment.start_block)
         head = int(self.ledger.w3.eth.block_number)
         if start > head:
             return []
+        if self.index is not None:
+            out = self._indexed_events(name, key, start, head, limit)
+        else:
+            out = self._scanned_events(name, key, start, head)
+        out.sort(key=lambda e: (e["block_number"], e["log_index"]))
+        return out[:limit]
+
+    def _scanned_events(self, name: str, key: bytes, start: int, head: int) -> list[dict[str, Any]]:
+        """Every matching event between ``start`` and ``head``, by topic filter on the node."""
+        out: list[dict[str, Any]] = []
         for contract in (self.ledger.registry, self.ledger.prints):
             for event in list(contract.events):  # type: ignore[call-overload]
                 inputs = [i["name"] for i in event.abi["inputs"] if i.get("indexed")]
@@ -148,18 +160,60 @@ class AuditService:
                 logs = event().get_logs(
                     from_block=start, to_block=head, argument_filters={name: key}
                 )
-                for entry in logs:
-                    out.append(
-                        {
-                            "event": entry["event"],
-                            "block_number": int(entry["blockNumber"]),
-                            "log_index": int(entry["logIndex"]),
-                            "tx_hash": "0x" + bytes(entry["transactionHash"]).hex(),
-                            "args": {k: _plain(v) for k, v in entry["args"].items()},
-                        }
-                    )
-        out.sort(key=lambda e: (e["block_number"], e["log_index"]))
-        return out[:limit]
+                out += [_event_json(entry) for entry in logs]
+        return out
+
+    def _indexed_events(
+        self, name: str, key: bytes, start: int, head: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """The index names the blocks holding the id's events; only those are read."""
+        assert self.index is not None
+        column = "design_id" if name == "designId" else "licence_id"
+        tables = [t for t in schema.EVENT_TABLES if column in t.c]
+        decoders = {
+            bytes(HexBytes(event.topic)): event
+            for contract in (self.ledger.registry, self.ledger.prints)
+            for event in list(contract.events)  # type: ignore[call-overload]
+            if name in [i["name"] for i in event.abi["inputs"] if i.get("indexed")]
+        }
+        addresses = [self.ledger.registry.address, self.ledger.prints.address]
+        out: list[dict[str, Any]] = []
+        while len(out) < limit and start <= head:
+            selects = [
+                select(t.c.block_number).where(
+                    t.c[column] == key, t.c.block_number.between(start, head)
+                )
+                for t in tables
+            ]
+            found = union(*selects).subquery()
+            query = select(found.c.block_number).order_by(found.c.block_number).limit(limit)
+            with self.index.engine.connect() as conn:
+                blocks = [int(b) for (b,) in conn.execute(query)]
+            if not blocks:
+                break
+            for block in blocks:
+                logs = self.ledger.w3.eth.get_logs(
+                    {"fromBlock": block, "toBlock": block, "address": addresses}
+                )
+                for log in logs:
+                    event = decoders.get(bytes(log["topics"][0])) if log["topics"] else None
+                    if event is None:
+                        continue
+                    decoded = event().process_log(log)
+                    if bytes(decoded["args"][name]) == key:
+                        out.append(_event_json(decoded))
+            start = blocks[-1] + 1
+        return out
+
+
+def _event_json(entry: Any) -> dict[str, Any]:
+    return {
+        "event": entry["event"],
+        "block_number": int(entry["blockNumber"]),
+        "log_index": int(entry["logIndex"]),
+        "tx_hash": "0x" + bytes(entry["transactionHash"]).hex(),
+        "args": {k: _plain(v) for k, v in entry["args"].items()},
+    }
 
 
 def _plain(value: Any) -> Any:
