@@ -16,11 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from eth_account import Account
-
 from partledger.chain.connect import connect
 from partledger.chain.deployer import deploy
-from partledger.chain.local import DEFAULT_MNEMONIC, LocalChain
+from partledger.chain.local import LocalChain, dev_account
 from partledger.crypto import HpkePrivateKey, Identity
 from partledger.sdk import Admin, Certifier, DesignMetadata, Hub, Ledger, Oem, PrintInput, Role
 
@@ -28,11 +26,7 @@ DAY = 86_400
 
 
 def _accounts(n: int) -> list:
-    Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(n)
-    ]
+    return [dev_account(i) for i in range(n)]
 
 
 def run(designs: int, singles: int, batched: int, anchored: int) -> dict[str, float]:

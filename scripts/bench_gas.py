@@ -16,7 +16,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
@@ -26,7 +25,7 @@ from partledger.chain import ids
 from partledger.chain.artifacts import load_artifact
 from partledger.chain.connect import connect
 from partledger.chain.eip712 import sign_attest_print
-from partledger.chain.local import DEFAULT_MNEMONIC, LocalChain
+from partledger.chain.local import LocalChain, dev_account
 from partledger.chain.merkle import StandardMerkleTree
 
 DAY = 86_400
@@ -359,11 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print gas per unit as JSON")
     args = parser.parse_args(argv)
-    Account.enable_unaudited_hdwallet_features()
-    accounts = [
-        Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(10)
-    ]
+    accounts = [dev_account(i) for i in range(10)]
     with LocalChain(None) as chain:
         results = run(connect(chain.rpc_url), accounts)
     if args.json:

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi.abi import encode as abi_encode
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from sqlalchemy import func, select
@@ -41,14 +40,13 @@ from partledger.chain import ids
 from partledger.chain.artifacts import load_artifact
 from partledger.chain.connect import connect
 from partledger.chain.deployer import Deployment, deploy
-from partledger.chain.local import DEFAULT_MNEMONIC, LocalChain
+from partledger.chain.local import LocalChain, dev_account
 from partledger.index import Indexer, IndexerConfig, IndexReader
 from partledger.index import schema as s
 from partledger.index.db import open_database
 from partledger.index.rpc import JsonRpc
 from partledger.index.store import Store
 
-Account.enable_unaudited_hdwallet_features()
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 BATCH = 100
 PAUSE_S = 0.001
@@ -61,10 +59,7 @@ def log(msg: str) -> None:
 
 
 def accounts(n: int) -> list[LocalAccount]:
-    return [
-        Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(n)
-    ]
+    return [dev_account(i) for i in range(n)]
 
 
 class Sender:

@@ -44,7 +44,7 @@ from partledger.api.services.siwe import SiweMessage, format_time
 from partledger.chain.connect import connect
 from partledger.chain.deployer import load_record
 from partledger.chain.eip712 import attest_print_digest
-from partledger.chain.local import DEFAULT_MNEMONIC, free_port
+from partledger.chain.local import dev_account, free_port
 from partledger.crypto import HpkePrivateKey, Identity
 from partledger.sdk import Admin, DesignMetadata, Hub, Ledger, Oem, PrintInput, Role
 from partledger.sdk.ledger import PRINT_LEDGER
@@ -59,11 +59,7 @@ def log(message: str) -> None:
 
 
 def accounts(n: int) -> list[LocalAccount]:
-    Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(n)
-    ]
+    return [dev_account(i) for i in range(n)]
 
 
 class Service:

@@ -6,15 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from helpers.world import World, build_world
 from partledger.chain.connect import connect
-from partledger.chain.local import DEFAULT_MNEMONIC, LocalChain
-
-Account.enable_unaudited_hdwallet_features()
+from partledger.chain.local import LocalChain, dev_account
 
 
 @pytest.fixture(scope="session")
@@ -36,10 +33,7 @@ def w3(anvil: LocalChain) -> Web3:
 @pytest.fixture(scope="session")
 def dev_accounts() -> list[LocalAccount]:
     """anvil's ten funded accounts (default mnemonic), with their private keys."""
-    return [
-        Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(10)
-    ]
+    return [dev_account(i) for i in range(10)]
 
 
 @pytest.fixture

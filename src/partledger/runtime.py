@@ -14,7 +14,7 @@ from web3 import Web3
 
 from partledger.chain.connect import connect
 from partledger.chain.deployer import Deployment, deploy
-from partledger.chain.local import DEFAULT_MNEMONIC, LocalChain
+from partledger.chain.local import LocalChain, dev_account
 from partledger.config import Settings
 from partledger.errors import ConfigError
 
@@ -26,11 +26,7 @@ def deployer_account(settings: Settings) -> LocalAccount:
         return account
     if not settings.uses_local_chain:
         raise ConfigError("PARTLEDGER_DEPLOYER_KEY is required to deploy on a remote chain")
-    Account.enable_unaudited_hdwallet_features()
-    dev_account: LocalAccount = Account.from_mnemonic(
-        DEFAULT_MNEMONIC, account_path="m/44'/60'/0'/0/0"
-    )
-    return dev_account
+    return dev_account(0)
 
 
 @dataclass

@@ -24,6 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
 from partledger.chain.errors import LocalChainError
 
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
@@ -33,6 +36,15 @@ _PLATFORMS = {
     ("Darwin", "x86_64"): "darwin-amd64",
     ("Darwin", "arm64"): "darwin-arm64",
 }
+
+
+def dev_account(index: int) -> LocalAccount:
+    """Funded account ``index`` of the local chain (anvil's default mnemonic; dev only)."""
+    Account.enable_unaudited_hdwallet_features()
+    account: LocalAccount = Account.from_mnemonic(
+        DEFAULT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}"
+    )
+    return account
 
 
 def find_anvil(project_root: Path | None = None) -> Path:

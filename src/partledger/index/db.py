@@ -61,16 +61,19 @@ def create_index_engine(url: str | URL | Path, **kwargs: Any) -> Engine:
     return create_engine(parsed, **kwargs)
 
 
-def alembic_config() -> Config:
-    """Alembic configuration pointing at the packaged migrations."""
+def alembic_config(script_location: Path = MIGRATIONS_DIR) -> Config:
+    """Alembic configuration pointing at packaged migrations (default: the index's)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(script_location))
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to ``revision`` (default: the newest)."""
-    config = alembic_config()
+def migrate(
+    engine: Engine, revision: str = "head", *, script_location: Path = MIGRATIONS_DIR
+) -> None:
+    """Upgrade the database to ``revision`` (default: the newest) with the migrations in
+    ``script_location`` (default: the index's; the service passes its own)."""
+    config = alembic_config(script_location)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

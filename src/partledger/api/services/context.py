@@ -22,7 +22,7 @@ from partledger.api.services.metrics import Metrics
 from partledger.api.services.ratelimit import RateLimiter
 from partledger.api.services.reconciliation import ReconciliationService
 from partledger.api.services.relayer import Relayer
-from partledger.chain.local import DEFAULT_MNEMONIC
+from partledger.chain.local import dev_account
 from partledger.chain.tx import TxSender
 from partledger.config import Settings
 from partledger.crypto import Identity
@@ -42,9 +42,7 @@ def anchor_account(settings: Settings, chain_id: int) -> LocalAccount | None:
         return configured
     if chain_id not in DEV_CHAIN_IDS:
         return None
-    Account.enable_unaudited_hdwallet_features()
-    dev: LocalAccount = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path="m/44'/60'/0'/0/8")
-    return dev
+    return dev_account(8)
 
 
 def relayer_account(settings: Settings, chain_id: int) -> LocalAccount:
@@ -54,9 +52,7 @@ def relayer_account(settings: Settings, chain_id: int) -> LocalAccount:
         return configured
     if chain_id not in DEV_CHAIN_IDS:
         raise ConfigError("PARTLEDGER_RELAYER_KEY is required to relay prints on this chain")
-    Account.enable_unaudited_hdwallet_features()
-    dev: LocalAccount = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path="m/44'/60'/0'/0/9")
-    return dev
+    return dev_account(9)
 
 
 @dataclass

@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -28,7 +26,7 @@ from sqlalchemy import (
     event,
 )
 
-from partledger.index.db import normalize_url
+from partledger.index.db import migrate, normalize_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "service_alembic_version"
@@ -126,26 +124,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def alembic_config() -> Config:
-    """Alembic configuration pointing at the packaged service migrations."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return config
-
-
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the service database to ``revision`` (default: the newest)."""
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
 def open_service_database(url: str) -> Engine:
     """The service database, migrated to the newest schema."""
     parsed = normalize_url(url)
     engine = create_engine(parsed, pool_pre_ping=True)
     if parsed.drivername.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
-    migrate(engine)
+    migrate(engine, script_location=MIGRATIONS_DIR)
     return engine
