@@ -40,7 +40,6 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from partledger.api.services.siwe import SiweMessage, format_time
 from partledger.chain.connect import connect
 from partledger.chain.deployer import load_record
 from partledger.chain.eip712 import attest_print_digest
@@ -49,6 +48,7 @@ from partledger.crypto import HpkePrivateKey, Identity
 from partledger.sdk import Admin, DesignMetadata, Hub, Ledger, Oem, PrintInput, Role
 from partledger.sdk.ledger import PRINT_LEDGER
 from partledger.sdk.types import hex32
+from partledger.siwe import SiweMessage, format_time
 
 DAY = 86_400
 MiB = 1 << 20
