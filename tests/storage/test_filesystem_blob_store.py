@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from partledger.crypto import direct_io as direct_io_module
 from partledger.storage import (
     BlobCorruptedError,
     BlobInfo,
@@ -28,7 +29,6 @@ from partledger.storage import (
     get_bytes,
     put_bytes,
 )
-from partledger.storage import filesystem as filesystem_module
 
 
 @pytest.fixture
@@ -135,37 +135,19 @@ def test_a_partial_blob_is_never_visible(store: FilesystemBlobStore) -> None:
     assert store.exists(sha)
 
 
-class _FailingFile:
-    """A file whose writes fail with ENOSPC once ``budget`` bytes are written."""
-
-    def __init__(self, inner: Any, budget: int) -> None:
-        self._inner, self._budget = inner, budget
-
-    def write(self, data: bytes) -> int:
-        self._budget -= len(data)
-        if self._budget < 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return int(self._inner.write(data))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def __enter__(self) -> _FailingFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.close()
-
-
 def test_disk_full_mid_blob_leaves_nothing(
     store: FilesystemBlobStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_fdopen = os.fdopen
-    monkeypatch.setattr(
-        filesystem_module.os,
-        "fdopen",
-        lambda fd, *a, **k: _FailingFile(real_fdopen(fd, *a, **k), 2 * 1024 * 1024),
-    )
+    real_write = os.write
+    budget = [2 * 1024 * 1024]
+
+    def write_until_full(fd: int, data: Any) -> int:
+        budget[0] -= len(data)
+        if budget[0] < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(direct_io_module.os, "write", write_until_full)
     with pytest.raises(BlobWriteError) as info:
         store.put(io.BytesIO(os.urandom(5 * 1024 * 1024)))
     assert info.value.errno == errno.ENOSPC

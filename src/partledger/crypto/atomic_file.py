@@ -27,6 +27,22 @@ def atomic_write(
     On any error the temp file is removed and ``path`` is untouched. With
     ``overwrite=False`` an existing ``path`` raises ``FileExistsError``.
     """
+    with atomic_fd(path, mode=mode, overwrite=overwrite, temp_dir=temp_dir) as fd:
+        with os.fdopen(fd, "wb", closefd=False) as raw:
+            yield raw
+            raw.flush()
+        os.fsync(fd)
+
+
+@contextlib.contextmanager
+def atomic_fd(
+    path: Path, *, mode: int = 0o600, overwrite: bool = True, temp_dir: Path | None = None
+) -> Iterator[int]:
+    """Yield the descriptor of a temp file that replaces ``path`` if the block completes.
+
+    The block must leave the file's content durable (``fsync``); the rename and the
+    directory are made durable here. See ``atomic_write``.
+    """
     path = Path(path)
     directory = temp_dir if temp_dir is not None else path.parent
     if not overwrite and path.exists():
@@ -34,11 +50,11 @@ def atomic_write(
     fd, temp_name = _mkstemp(directory, path.name)
     temp = Path(temp_name)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as raw:
-            yield raw
-            raw.flush()
-            os.fsync(raw.fileno())
+        try:
+            os.fchmod(fd, mode)
+            yield fd
+        finally:
+            os.close(fd)
         if overwrite:
             os.replace(temp, path)
         else:

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from partledger.crypto.atomic_file import atomic_write
 from partledger.crypto.chunking import ByteSource
 from partledger.crypto.container_format import DEFAULT_SEGMENT_SIZE
 from partledger.crypto.datakey import DataKey
+from partledger.crypto.direct_io import atomic_direct_write
 from partledger.crypto.stream import DecryptingStream, EncryptingStream
 
 _COPY_CHUNK = 1024 * 1024
@@ -76,7 +76,7 @@ def encrypt_file(
     source: Path, destination: Path, dek: DataKey, *, segment_size: int = DEFAULT_SEGMENT_SIZE
 ) -> EncryptionResult:
     """Encrypt ``source`` into ``destination`` (written atomically and durably)."""
-    with open(source, "rb") as plain, atomic_write(destination, mode=0o644) as out:
+    with open(source, "rb") as plain, atomic_direct_write(destination, mode=0o644) as out:
         stream = EncryptingStream(plain, dek, segment_size=segment_size, pipelined=True)
         try:
             for chunk in stream:
@@ -99,7 +99,7 @@ def decrypt_to(
 
     Returns the plaintext SHA-256 (hex).
     """
-    with atomic_write(destination, mode=0o600) as out:
+    with atomic_direct_write(destination, mode=0o600) as out:
         stream = DecryptingStream(source, dek, expected_sha256=expected_sha256, pipelined=True)
         try:
             for chunk in stream:

@@ -170,9 +170,10 @@ class DecryptingStream(Iterator[bytes]):
         segments = self._read(stream)
         if pipelined:
             segments = background(segments, maxsize=_QUEUE_DEPTH, name="pl-read")
-            self._chunks = background(self._open(segments), maxsize=_QUEUE_DEPTH, name="pl-open")
+            opened = background(self._open(segments), maxsize=_QUEUE_DEPTH, name="pl-open")
+            self._chunks = background(self._hash(opened), maxsize=_QUEUE_DEPTH, name="pl-hash")
         else:
-            self._chunks = self._open(segments)
+            self._chunks = self._hash(self._open(segments))
 
     def _read(self, stream: Readable) -> Iterator[tuple[int, bytes, bool]]:
         size = self.header.segment_size + TAG_SIZE
@@ -191,10 +192,12 @@ class DecryptingStream(Iterator[bytes]):
             current = following
 
     def _open(self, segments: Iterator[tuple[int, bytes, bool]]) -> Iterator[tuple[bytes, bool]]:
-        # Authenticate and hash in the same stage; the final segment is released
-        # only after the plaintext hash has been checked.
         for index, ciphertext, last in segments:
-            plaintext = self._decryptor.open(index, ciphertext, last)
+            yield self._decryptor.open(index, ciphertext, last), last
+
+    def _hash(self, opened: Iterator[tuple[bytes, bool]]) -> Iterator[tuple[bytes, bool]]:
+        # The final segment is released only after the plaintext hash has been checked.
+        for plaintext, last in opened:
             self._plain.update(plaintext)
             if last:
                 self._check_hash()

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from partledger.crypto import DataKey, DecryptingStream, EncryptingStream, atomic_write
+from partledger.crypto import DataKey, DecryptingStream, EncryptingStream
 from partledger.crypto.chunking import ByteSource
 from partledger.crypto.container_format import DEFAULT_SEGMENT_SIZE
+from partledger.crypto.direct_io import atomic_direct_write
 from partledger.storage.blob_store import BlobStore
 
 
@@ -86,7 +87,7 @@ def retrieve_decrypted(
         )
         try:
             if isinstance(destination, Path):
-                with atomic_write(destination, mode=0o600) as out:
+                with atomic_direct_write(destination, mode=0o600) as out:
                     for chunk in stream:
                         out.write(chunk)
             else:

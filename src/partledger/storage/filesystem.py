@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from partledger.crypto.allocator import keep_large_buffers_on_heap
 from partledger.crypto.atomic_file import fsync_directory
+from partledger.crypto.direct_io import DirectReader, DirectWriter
 from partledger.storage.blob_store import BlobInfo, BlobSource, check_blob_id
 from partledger.storage.errors import (
     BlobCorruptedError,
@@ -53,11 +54,16 @@ class FilesystemBlobStore:
         fd, temp_name = tempfile.mkstemp(prefix="blob.", suffix=".tmp", dir=self._tmp)
         temp = Path(temp_name)
         try:
-            with os.fdopen(fd, "wb") as out:
-                digest, size = _copy_hashing(stream, out, limit)
-                with _write_errors():
-                    out.flush()
-                    os.fsync(out.fileno())
+            try:
+                writer = DirectWriter(fd)
+                try:
+                    digest, size = _copy_hashing(stream, writer, limit)
+                    with _write_errors():
+                        writer.finish()
+                finally:
+                    writer.abort()
+            finally:
+                os.close(fd)
             sha256 = digest.hexdigest()
             final = self.path_of(sha256)
             with _write_errors():
@@ -75,7 +81,7 @@ class FilesystemBlobStore:
         """Open a blob for reading."""
         path = self.path_of(sha256)
         try:
-            return open(path, "rb")
+            return DirectReader(path)  # type: ignore[return-value]
         except FileNotFoundError:
             raise BlobNotFoundError(f"no blob {sha256}") from None
 
@@ -141,7 +147,7 @@ def _is_blob_id(name: str) -> bool:
     return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
-def _copy_hashing(stream: BlobSource, out: BinaryIO, limit: int) -> tuple[hashlib._Hash, int]:
+def _copy_hashing(stream: BlobSource, out: DirectWriter, limit: int) -> tuple[hashlib._Hash, int]:
     """Write ``stream`` to ``out`` while a helper thread hashes it (both release the GIL)."""
     chunks: Iterator[bytes]
     if hasattr(stream, "read"):
