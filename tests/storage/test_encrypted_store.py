@@ -24,6 +24,7 @@ from partledger.crypto import (
     wrap_dek,
 )
 from partledger.storage import (
+    BlobCorruptedError,
     BlobTooLargeError,
     FilesystemBlobStore,
     get_bytes,
@@ -180,3 +181,35 @@ def test_a_200_mb_design_round_trips_through_the_store(
         expected_plaintext_sha256=stored.plaintext_sha256,
     )
     assert (tmp_path / "restored.step").stat().st_size == 200 * 1024 * 1024
+
+
+def test_one_read_checks_the_container_hash_and_reports_progress(
+    store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    plaintext = os.urandom(2 * 1024 * 1024 + 5)
+    stored = store_encrypted(store, io.BytesIO(plaintext))
+    # The same valid container filed under another id: every segment and the plaintext
+    # hash still verify, only the container hash tells that the store was tampered with.
+    other_id = hashlib.sha256(b"another container").hexdigest()
+    misfiled = store.path_of(other_id)
+    misfiled.parent.mkdir(exist_ok=True)
+    misfiled.write_bytes(store.path_of(stored.container_sha256).read_bytes())
+    out = tmp_path / "part.stl"
+    with pytest.raises(BlobCorruptedError, match=other_id):
+        retrieve_decrypted(
+            store, other_id, stored.dek, out,
+            expected_plaintext_sha256=stored.plaintext_sha256, verify_container=True,
+        )  # fmt: skip
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".part.stl")] == []
+    assert retrieve_decrypted(
+        store, other_id, stored.dek, out, expected_plaintext_sha256=stored.plaintext_sha256
+    ) == stored.plaintext_sha256  # fmt: skip
+    seen: list[int] = []
+    retrieve_decrypted(
+        store, stored.container_sha256, stored.dek, out,
+        expected_plaintext_sha256=stored.plaintext_sha256, verify_container=True,
+        on_progress=seen.append,
+    )  # fmt: skip
+    assert sum(seen) == stored.container_size
+    assert out.read_bytes() == plaintext

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
 from partledger.cli.app import app
@@ -73,8 +74,17 @@ def licences(identity: As) -> None:
 @hub_app.command("fetch")
 def fetch(licence_id: str, output: Path, identity: As) -> None:
     """Download, verify and decrypt a licensed design to OUTPUT."""
-    status = console.status("fetching, verifying and decrypting", spinner="dots")
-    with open_ledger() as ledger, guarded(), status:
-        digest = Hub(ledger, load_identity(identity)).fetch_design(licence_id, output)
+    with open_ledger() as ledger, guarded():
+        hub = Hub(ledger, load_identity(identity))
+        size = hub.container_size(licence_id)
+        columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
+        with Progress(
+            "verifying and decrypting", *columns,
+            console=console, disable=Output.json_mode, transient=True,
+        ) as progress:  # fmt: skip
+            task = progress.add_task(licence_id, total=size)
+            digest = hub.fetch_design(
+                licence_id, output, on_progress=lambda n: progress.advance(task, n)
+            )
     Output.show({"output": str(output), "sha256": digest},
                 lambda: console.print(f"wrote {output} (sha256 {digest}, verified)"))  # fmt: skip

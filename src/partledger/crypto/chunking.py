@@ -91,7 +91,7 @@ class IterReader:
         return data
 
 
-def as_readable(source: ByteSource) -> Readable:
+def as_readable(source: ByteSource | Readable) -> Readable:
     """View a binary file or an iterable of chunks as a ``Readable``."""
     if hasattr(source, "read"):
         return source  # type: ignore[return-value]

@@ -153,7 +153,7 @@ class DecryptingStream(Iterator[bytes]):
 
     def __init__(
         self,
-        source: ByteSource,
+        source: ByteSource | Readable,
         dek: DataKey,
         *,
         expected_sha256: str | None = None,

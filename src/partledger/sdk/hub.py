@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,7 +21,7 @@ from partledger.crypto import HpkePrivateKey, Identity, WrappedKey, unwrap_dek
 from partledger.errors import PartLedgerError
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.types import TxRef, hex32, to_bytes32
-from partledger.storage import get_bytes, put_bytes, verify_blob
+from partledger.storage import BlobNotFoundError, get_bytes, put_bytes
 from partledger.storage.encrypted import retrieve_decrypted
 
 LICENCE_STATUS = ("None", "Active", "Suspended", "Revoked")
@@ -167,10 +167,18 @@ class Hub:
         )
         return [self.licence(hex32(log["args"]["licenceId"])) for log in logs]
 
-    def fetch_design(self, licence_id: str, destination: Path | BinaryIO) -> str:
+    def fetch_design(
+        self,
+        licence_id: str,
+        destination: Path | BinaryIO,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> str:
         """Download and decrypt a licensed design, verifying every hash against the chain.
 
-        Refused unless the licence is usable now. Returns the plaintext SHA-256.
+        Refused unless the licence is usable now. One read of the container checks
+        its hash, every segment and the plaintext hash. ``on_progress(n)`` reports
+        container bytes read. Returns the plaintext SHA-256.
         """
         licence = self.licence(licence_id)
         if licence.hub != self.address:
@@ -186,11 +194,20 @@ class Hub:
             design_id=to_bytes32(licence.design_id),
             licence_id=to_bytes32(licence_id),
         )
-        verify_blob(self.ledger.store, container_hash)
         return retrieve_decrypted(
             self.ledger.store, container_hash, dek, destination,
-            expected_plaintext_sha256=content_hash,
+            expected_plaintext_sha256=content_hash, verify_container=True,
+            on_progress=on_progress,
         )  # fmt: skip
+
+    def container_size(self, licence_id: str) -> int | None:
+        """Bytes of the stored container of a licence's design, if stored (for progress)."""
+        licence = self.licence(licence_id)
+        design = self.ledger.view(REGISTRY, "design", to_bytes32(licence.design_id))
+        try:
+            return self.ledger.store.stat(bytes(design[4]).hex()).size
+        except BlobNotFoundError:
+            return None  # fetch_design reports it, after the licence checks
 
     def _require_usable(self, licence: LicenceView) -> None:
         if problems := licence_problems(self.ledger, licence):

@@ -25,6 +25,7 @@ from partledger.storage.errors import (
 
 _TMP_DIR = ".tmp"
 _READ_CHUNK = 1024 * 1024
+_DIRECT_READ_MIN_BYTES = 8 * 1024 * 1024  # below this a plain buffered read is cheaper
 DEFAULT_MAX_BLOB_BYTES = 64 * 1024**3
 
 
@@ -81,7 +82,9 @@ class FilesystemBlobStore:
         """Open a blob for reading."""
         path = self.path_of(sha256)
         try:
-            return DirectReader(path)  # type: ignore[return-value]
+            if path.stat().st_size >= _DIRECT_READ_MIN_BYTES:
+                return DirectReader(path)  # type: ignore[return-value]
+            return open(path, "rb")
         except FileNotFoundError:
             raise BlobNotFoundError(f"no blob {sha256}") from None
 
