@@ -102,6 +102,8 @@ class DirectWriter:
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Queue ``data`` for writing (copied into the staging buffers)."""
+        if self._closed:
+            raise ValueError("write to a finished or aborted DirectWriter")
         self._raise_pending()
         view = memoryview(data).cast("B")
         total = len(view)
@@ -205,6 +207,8 @@ class DirectReader(io.RawIOBase):
         buffer_size: int = DEFAULT_BUFFER_SIZE,
         depth: int = DEFAULT_DEPTH,
     ) -> None:
+        if buffer_size % ALIGNMENT or buffer_size <= 0:
+            raise ValueError(f"buffer_size must be a positive multiple of {ALIGNMENT}")
         super().__init__()
         self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         self.direct = enable_direct_io(self.fd)
@@ -285,6 +289,8 @@ class DirectReader(io.RawIOBase):
         self._start = self._end = 0
 
     def _next_buffer(self) -> bool:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
         self._recycle()
         if self._eof:
             return False
