@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -101,3 +104,41 @@ def test_reconcile_reports_divergences_with_exit_6_and_repairs_what_it_can(cli_e
     assert broken.exit_code == 6
     checks = {f["check"] for f in json.loads(broken.stdout)["findings"]}
     assert checks == {"design.container.missing"}
+
+
+def _ok(*args: str) -> dict[str, Any]:
+    result = runner.invoke(app, ["--json", *args])
+    assert result.exit_code == 0, result.output
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def test_oem_to_hub_through_the_cli_ends_in_a_verified_fetch(cli_env: Path) -> None:
+    oem = _ok("keys", "create", "acme-oem")["address"]
+    hub = _ok("keys", "create", "milan-hub")["address"]
+    for name in ("acme-oem", "milan-hub"):
+        _ok("keys", "fund", name)
+    _ok("admin", "grant", "oem", oem)
+    _ok("admin", "grant", "hub", hub)
+    _ok("hub", "register", "--as", "milan-hub", "--name", "Milan hub", "--locode", "ITMIL")
+    design_file = cli_env / "bracket.stl"
+    plaintext = os.urandom(3 * 1024 * 1024 + 17)
+    design_file.write_bytes(plaintext)
+    design = _ok(
+        "design", "register", str(design_file), "--as", "acme-oem", "--part-number", "BR-1",
+        "--revision", "A", "--material", "PA12", "--process", "SLS",
+    )  # fmt: skip
+    licence = _ok(
+        "licence", "issue", design["design_id"], hub, "--as", "acme-oem", "--max-prints", "5"
+    )
+    out = cli_env / "fetched.stl"
+    fetched = _ok("hub", "fetch", licence["licence_id"], str(out), "--as", "milan-hub")
+    assert out.read_bytes() == plaintext
+    assert fetched["sha256"] == hashlib.sha256(plaintext).hexdigest() == design["content_sha256"]
+    # Another identity holding no licence is refused (exit 3) and nothing is written.
+    _ok("keys", "create", "other-hub")
+    refused = runner.invoke(
+        app, ["hub", "fetch", licence["licence_id"], str(cli_env / "x.stl"), "--as", "other-hub"]
+    )
+    assert refused.exit_code == 3, refused.output
+    assert not (cli_env / "x.stl").exists()
