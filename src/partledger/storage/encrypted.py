@@ -148,8 +148,9 @@ class _HashingReader:
 
     def check(self, sha256: str, *, cause: BaseException | None = None) -> None:
         """Read to the end; raise ``BlobCorruptedError`` unless it all hashes to ``sha256``."""
+        # Bytes not read yet (after a decryption error, or trailing) count too.
         while self.read(1 << 20):
-            pass  # bytes not read yet (after an error, or trailing) count too
+            continue
         actual = self._digest.hexdigest()
         if actual != sha256:
             raise BlobCorruptedError(f"blob {sha256} hashes to {actual}") from cause
