@@ -344,10 +344,5 @@ class DirectReader(io.RawIOBase):
 @contextlib.contextmanager
 def atomic_direct_write(path: Path, *, mode: int = 0o600) -> Iterator[DirectWriter]:
     """``atomic_write`` through a ``DirectWriter``: ``path`` appears complete or not at all."""
-    with atomic_fd(path, mode=mode) as fd:
-        writer = DirectWriter(fd)
-        try:
-            yield writer
-            writer.finish()
-        finally:
-            writer.abort()
+    with atomic_fd(path, mode=mode) as fd, DirectWriter(fd) as writer:
+        yield writer

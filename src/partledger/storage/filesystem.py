@@ -56,13 +56,10 @@ class FilesystemBlobStore:
         temp = Path(temp_name)
         try:
             try:
-                writer = DirectWriter(fd)
-                try:
+                with DirectWriter(fd) as writer:  # aborted on any error
                     digest, size = _copy_hashing(stream, writer, limit)
                     with _write_errors():
                         writer.finish()
-                finally:
-                    writer.abort()
             finally:
                 os.close(fd)
             sha256 = digest.hexdigest()
