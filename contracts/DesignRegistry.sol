@@ -224,9 +224,12 @@ contract DesignRegistry is IDesignRegistry, AccessControl, Pausable {
         return keccak256(abi.encode(committer, contentHash, salt));
     }
 
+    /// @dev Owner-only functions need the owner to hold OEM_ROLE at call time: revoking an OEM's
+    /// role freezes the management of its designs (transfer, deprecate, recall, licences).
     function _ownedDesign(bytes32 designId) private view returns (Design storage d) {
         d = _designs[designId];
         if (d.status == DesignStatus.None) revert UnknownDesign(designId);
         if (d.owner != msg.sender) revert NotDesignOwner(designId, msg.sender);
+        _checkRole(OEM_ROLE, msg.sender);
     }
 }

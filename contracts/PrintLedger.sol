@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
@@ -74,6 +73,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     mapping(bytes32 licenceId => LicenceInfo) private _licenceInfos;
     mapping(bytes32 printId => bytes32 commitment) private _prints;
     mapping(bytes32 printId => bytes32 reasonHash) private _invalidations;
+    mapping(bytes32 printId => bool) private _refunds;
     mapping(bytes32 root => Anchor) private _anchors;
     uint32 private _recallEpoch;
 
@@ -87,7 +87,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
 
     /// @inheritdoc IPrintLedger
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "2.0.0";
     }
 
     // ---------------------------------------------------------------- hubs, machines, qualifications
@@ -139,6 +139,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         Machine storage m = _machines[machineId];
         if (m.hub != address(0)) revert MachineAlreadyRegistered(machineId);
         m.hub = msg.sender;
+        m.registeredAt = uint40(block.timestamp);
         m.machineHash = machineHash;
         emit MachineRegistered(machineId, msg.sender, machineHash);
     }
@@ -150,6 +151,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         if (m.hub != msg.sender) revert MachineNotOfHub(machineId, msg.sender, m.hub);
         if (m.retired) revert MachineIsRetired(machineId);
         m.retired = true;
+        m.retiredAt = uint40(block.timestamp);
         emit MachineRetired(machineId, msg.sender);
     }
 
@@ -166,6 +168,11 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         }
         if (standard == bytes32(0)) revert ZeroStandard();
         if (validFrom >= validUntil) revert InvalidValidity(validFrom, validUntil);
+        Qualification storage current = _qualifications[subject][standard];
+        address holder = current.certifier;
+        if (holder != address(0) && holder != msg.sender && block.timestamp <= current.validUntil) {
+            revert QualificationHeldByOther(subject, standard, holder, current.validUntil);
+        }
         _qualifications[subject][standard] = Qualification({
             certifier: msg.sender,
             validFrom: validFrom,
@@ -316,6 +323,29 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     }
 
     /// @inheritdoc IPrintLedger
+    function tryAttestBatchBySig(
+        Print[] calldata prints,
+        uint256[] calldata deadlines,
+        bytes[] calldata signatures
+    ) external whenNotPaused returns (uint256 attested) {
+        uint256 n = prints.length;
+        if (n == 0) revert EmptyBatch();
+        if (n > MAX_BATCH_SIZE) revert BatchTooLarge(n, MAX_BATCH_SIZE);
+        if (deadlines.length != n || signatures.length != n) {
+            revert BatchLengthMismatch(n, deadlines.length, signatures.length);
+        }
+        for (uint256 i; i < n; ++i) {
+            Print calldata print = prints[i];
+            // An external self-call is the only way to catch a revert of the whole rule set.
+            try this.attestPrintBySig(print, deadlines[i], signatures[i]) {
+                ++attested;
+            } catch (bytes memory reason) {
+                emit PrintSkipped(print.licenceId, print.serial, i, reason);
+            }
+        }
+    }
+
+    /// @inheritdoc IPrintLedger
     function attestBatch(Print[] calldata prints) external whenNotPaused {
         uint256 n = prints.length;
         if (n == 0) revert EmptyBatch();
@@ -326,8 +356,12 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     }
 
     /// @inheritdoc IPrintLedger
-    function anchorBatch(bytes32 root, AnchorEntry[] calldata entries) external whenNotPaused {
+    function anchorBatch(bytes32 root, AnchorEntry[] calldata entries, bytes32 documentHash)
+        external
+        whenNotPaused
+    {
         if (root == bytes32(0)) revert ZeroRoot();
+        if (documentHash == bytes32(0)) revert ZeroDocumentHash();
         uint256 n = entries.length;
         if (n == 0) revert EmptyBatch();
         if (n > MAX_ANCHOR_ENTRIES) revert BatchTooLarge(n, MAX_ANCHOR_ENTRIES);
@@ -358,7 +392,8 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         a.hub = msg.sender;
         a.anchoredAt = uint40(block.timestamp);
         a.totalPrints = uint48(total); // cannot truncate: see Anchor
-        emit BatchAnchored(root, msg.sender, total, licenceIds, counts);
+        a.entriesHash = keccak256(abi.encode(licenceIds, counts));
+        emit BatchAnchored(root, msg.sender, total, licenceIds, counts, documentHash);
     }
 
     /// @inheritdoc IPrintLedger
@@ -368,20 +403,37 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         LicenceState storage l = _licenceStates[licenceId];
         if (l.status == LicenceStatus.None) revert UnknownLicence(licenceId);
         bytes32 designId = _licenceInfos[licenceId].designId;
-        if (msg.sender != _hubOf(licenceId) && msg.sender != _registry.ownerOf(designId)) {
-            revert NotPrintAuthority(licenceId, msg.sender);
+        bool byOwner = msg.sender != _hubOf(licenceId);
+        if (byOwner) {
+            address owner = _registry.ownerOf(designId);
+            if (msg.sender != owner) revert NotPrintAuthority(licenceId, msg.sender);
+            _requireOem(designId, owner);
         }
-        bytes32 printId = computePrintId(designId, print.serial);
-        bytes32 stored = _prints[printId];
-        if (stored == bytes32(0)) revert UnknownPrint(designId, print.serial);
-        if (stored != hashPrint(print)) revert PrintRecordMismatch(designId, print.serial);
+        bytes32 printId = _attestedPrint(print, designId);
         if (_invalidations[printId] != bytes32(0)) {
             revert PrintAlreadyInvalidated(designId, print.serial);
         }
         _invalidations[printId] = reasonHash;
-        bool refunded = l.refundOnInvalidate;
-        if (refunded) l.printed -= 1;
+        // A copy comes back only on the design owner's word, never on the hub's alone.
+        bool refunded = byOwner && l.refundOnInvalidate;
+        if (refunded) {
+            _refunds[printId] = true;
+            l.printed -= 1;
+        }
         emit PrintInvalidated(licenceId, designId, print.serial, msg.sender, reasonHash, refunded);
+    }
+
+    /// @inheritdoc IPrintLedger
+    function refundInvalidatedPrint(Print calldata print) external whenNotPaused {
+        bytes32 licenceId = print.licenceId;
+        (LicenceState storage l, bytes32 designId) = _ownedLicence(licenceId);
+        bytes32 printId = _attestedPrint(print, designId);
+        if (_invalidations[printId] == bytes32(0)) revert PrintNotInvalidated(designId, print.serial);
+        if (_refunds[printId]) revert PrintAlreadyRefunded(designId, print.serial);
+        if (!l.refundOnInvalidate) revert RefundNotAllowed(licenceId);
+        _refunds[printId] = true;
+        l.printed -= 1;
+        emit PrintRefunded(licenceId, designId, print.serial, msg.sender);
     }
 
     /// @inheritdoc IPrintLedger
@@ -497,19 +549,34 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     }
 
     /// @inheritdoc IPrintLedger
+    function isPrintRefunded(bytes32 designId, bytes32 serial) external view returns (bool) {
+        return _refunds[computePrintId(designId, serial)];
+    }
+
+    /// @inheritdoc IPrintLedger
     function anchor(bytes32 root) external view returns (Anchor memory) {
         return _anchors[root];
     }
 
     /// @inheritdoc IPrintLedger
-    function verifyAnchoredPrint(bytes32 root, Print calldata print, bytes32[] calldata proof)
+    function verifyAnchoredPrint(bytes32 root, Print calldata print, AnchorProof calldata proof)
         external
         view
         returns (bool)
     {
-        address anchoredBy = _anchors[root].hub;
-        if (anchoredBy == address(0) || anchoredBy != _hubOf(print.licenceId)) return false;
-        return MerkleProof.verifyCalldata(proof, root, printLeaf(print));
+        Anchor storage a = _anchors[root];
+        address anchoredBy = a.hub;
+        if (anchoredBy == address(0)) return false;
+        if (keccak256(abi.encode(proof.licenceIds, proof.counts)) != a.entriesHash) return false;
+        if (_slotLicence(proof.licenceIds, proof.counts, proof.leafIndex) != print.licenceId) {
+            return false;
+        }
+        Machine storage m = _machines[print.machineId];
+        uint40 at = a.anchoredAt;
+        if (m.hub != anchoredBy || m.registeredAt > at || (m.retired && m.retiredAt <= at)) {
+            return false;
+        }
+        return _verifyInclusion(printLeaf(print), proof.leafIndex, a.totalPrints, proof.path, root);
     }
 
     /// @inheritdoc IPrintLedger
@@ -562,7 +629,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
 
     /// @inheritdoc IPrintLedger
     function printLeaf(Print calldata print) public pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(print))));
+        return keccak256(bytes.concat(bytes1(0x00), abi.encode(print)));
     }
 
     // ---------------------------------------------------------------- internals
@@ -579,6 +646,65 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
             revert InvalidSignature(hub_);
         }
         return _attest(print, hub_);
+    }
+
+    /// @dev The stored print id of `print` (reverts unless it is attested with exactly these fields).
+    function _attestedPrint(Print calldata print, bytes32 designId)
+        private
+        view
+        returns (bytes32 printId)
+    {
+        printId = computePrintId(designId, print.serial);
+        bytes32 stored = _prints[printId];
+        if (stored == bytes32(0)) revert UnknownPrint(designId, print.serial);
+        if (stored != hashPrint(print)) revert PrintRecordMismatch(designId, print.serial);
+    }
+
+    /// @dev The licence owning leaf `index` of an anchor (entry i owns `counts[i]` consecutive
+    /// leaves, in order), or zero past the last entry.
+    function _slotLicence(
+        bytes32[] calldata licenceIds,
+        uint256[] calldata counts,
+        uint256 index
+    ) private pure returns (bytes32) {
+        uint256 end;
+        uint256 n = counts.length;
+        if (licenceIds.length != n) return bytes32(0);
+        for (uint256 i; i < n; ++i) {
+            end += counts[i];
+            if (index < end) return licenceIds[i];
+        }
+        return bytes32(0);
+    }
+
+    /// @dev RFC 9162 section 2.1.3.2: whether `path` proves `leaf` at `index` in a tree of `size`
+    /// leaves with root `root` (node = keccak256(0x01 ++ left ++ right)).
+    function _verifyInclusion(
+        bytes32 leaf,
+        uint256 index,
+        uint256 size,
+        bytes32[] calldata path,
+        bytes32 root
+    ) private pure returns (bool) {
+        if (index >= size) return false;
+        uint256 fn = index;
+        uint256 sn = size - 1;
+        bytes32 r = leaf;
+        for (uint256 i; i < path.length; ++i) {
+            if (sn == 0) return false;
+            if (fn & 1 == 1 || fn == sn) {
+                r = keccak256(abi.encodePacked(bytes1(0x01), path[i], r));
+                while (fn & 1 == 0 && fn != 0) {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+            } else {
+                r = keccak256(abi.encodePacked(bytes1(0x01), r, path[i]));
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        return sn == 0 && r == root;
     }
 
     /// @dev Checks every rule and records one print attested by `hub_` (caller or signer).

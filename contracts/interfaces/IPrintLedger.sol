@@ -8,8 +8,11 @@ pragma solidity 0.8.30;
 /// - licenceId = hub (high 20 bytes) ++ low 12 bytes of keccak256(abi.encode(designId, hub, index))
 /// - machineId = keccak256(abi.encode(hub, machineHash)), machineHash = hash of maker/model/serial
 /// - printId = keccak256(abi.encode(designId, serial)); serial = keccak256(utf-8 serial number)
-/// - print commitment = keccak256(abi.encode(Print)); Merkle leaf (StandardMerkleTree,
-///   types bytes32 x5) = keccak256(bytes.concat(commitment))
+/// - print commitment = keccak256(abi.encode(Print))
+/// - anchored batches are RFC 9162 (Certificate Transparency v2) Merkle trees with keccak256:
+///   leaf = keccak256(0x00 ++ abi.encode(Print)), node = keccak256(0x01 ++ left ++ right); leaves
+///   are laid out entry by entry, entry i owning `counts[i]` consecutive positions, so a proof
+///   bound to its leaf index shows which licence's debited slot the print fills
 interface IPrintLedger {
     /// @notice Lifecycle of a licence. Revoked is final.
     enum LicenceStatus {
@@ -34,14 +37,22 @@ interface IPrintLedger {
     }
 
     /// @notice A machine registered by a hub.
+    /// @param registeredAt block timestamp of its registration
+    /// @param retiredAt block timestamp of its retirement (0 while in service)
     struct Machine {
         address hub;
         bool retired;
+        uint40 registeredAt;
+        uint40 retiredAt;
         bytes32 machineHash;
     }
 
     /// @notice A certifier's qualification of a subject (machine id, or hub as
-    /// `bytes32(uint256(uint160(hub)))`) to a standard.
+    /// `bytes32(uint256(uint160(hub)))`) to a standard. One record per (subject, standard),
+    /// owned by the certifier that recorded it: only that certifier may renew or change it, only
+    /// it or an admin may revoke it, and another certifier may record anew only once the
+    /// record's window has ended. Every change is an event, so the record in force at any block
+    /// can be replayed.
     struct Qualification {
         address certifier;
         uint40 validFrom;
@@ -105,10 +116,24 @@ interface IPrintLedger {
     }
 
     /// @notice A Merkle-anchored batch (totalPrints <= 64 entries x (2^32 - 1) < 2^48).
+    /// @param entriesHash keccak256(abi.encode(licenceIds, counts)) of the debited entries
     struct Anchor {
         address hub;
         uint40 anchoredAt;
         uint48 totalPrints;
+        bytes32 entriesHash;
+    }
+
+    /// @notice Proof that a print fills one debited slot of an anchored batch.
+    /// @param leafIndex the print's position in the batch (0-based)
+    /// @param licenceIds the anchor's licences, in anchoring order (as in `BatchAnchored`)
+    /// @param counts prints debited from each licence (as in `BatchAnchored`)
+    /// @param path RFC 9162 inclusion path of the leaf at `leafIndex`
+    struct AnchorProof {
+        uint256 leafIndex;
+        bytes32[] licenceIds;
+        uint256[] counts;
+        bytes32[] path;
     }
 
     /// @notice A hub registered itself.
@@ -170,7 +195,8 @@ interface IPrintLedger {
         bytes32 materialLotHash,
         bytes32 qualityReportHash
     );
-    /// @notice A print was invalidated (scrapped, failed QA).
+    /// @notice A print was invalidated (scrapped, failed QA). `refunded`: the copy went back to
+    /// the licence (only when the design owner invalidates, on a refunding licence).
     event PrintInvalidated(
         bytes32 indexed licenceId,
         bytes32 indexed designId,
@@ -179,13 +205,24 @@ interface IPrintLedger {
         bytes32 reasonHash,
         bool refunded
     );
-    /// @notice A hub anchored a Merkle root; `counts[i]` prints were debited from `licenceIds[i]`.
+    /// @notice The design owner gave back the copy of a print the hub had invalidated.
+    event PrintRefunded(
+        bytes32 indexed licenceId, bytes32 indexed designId, bytes32 indexed serial, address by
+    );
+    /// @notice `tryAttestBatchBySig` skipped the item at `position`; `reason` is its revert data.
+    event PrintSkipped(
+        bytes32 indexed licenceId, bytes32 indexed serial, uint256 position, bytes reason
+    );
+    /// @notice A hub anchored a Merkle root; `counts[i]` prints were debited from `licenceIds[i]`
+    /// and fill leaves `[sum(counts[:i]), sum(counts[:i+1]))`; `documentHash` is the SHA-256 of
+    /// the published batch document listing every leaf.
     event BatchAnchored(
         bytes32 indexed root,
         address indexed hub,
         uint256 totalPrints,
         bytes32[] licenceIds,
-        uint256[] counts
+        uint256[] counts,
+        bytes32 documentHash
     );
     /// @notice A hub bumped its signature nonce, cancelling its outstanding signatures.
     event SignaturesCancelled(address indexed hub, uint256 newNonce);
@@ -224,6 +261,10 @@ interface IPrintLedger {
     error QualificationAlreadyRevoked(bytes32 subject, bytes32 standard);
     /// @notice Only the recording certifier or an admin may revoke a qualification.
     error NotQualificationAuthority(bytes32 subject, bytes32 standard, address caller);
+    /// @notice Another certifier's record is still within its window (until `validUntil`).
+    error QualificationHeldByOther(
+        bytes32 subject, bytes32 standard, address certifier, uint40 validUntil
+    );
     /// @notice `caller` does not own the design (owner per the design registry).
     error NotDesignOwner(bytes32 designId, address caller);
     /// @notice The design is not active (deprecated or recalled designs get no new licences).
@@ -283,8 +324,16 @@ interface IPrintLedger {
     error ZeroCount(bytes32 licenceId);
     /// @notice The derived licence id is already taken (a 96-bit collision; pick another index).
     error LicenceIdTaken(bytes32 licenceId);
-    /// @notice Only the licensed hub or the design owner may invalidate a print.
+    /// @notice Only the licensed hub or the design owner (holding OEM_ROLE) may invalidate a print.
     error NotPrintAuthority(bytes32 licenceId, address caller);
+    /// @notice The print has not been invalidated.
+    error PrintNotInvalidated(bytes32 designId, bytes32 serial);
+    /// @notice The print's copy was already given back.
+    error PrintAlreadyRefunded(bytes32 designId, bytes32 serial);
+    /// @notice The licence does not give copies back on invalidation.
+    error RefundNotAllowed(bytes32 licenceId);
+    /// @notice The batch document hash is zero (the document must be published).
+    error ZeroDocumentHash();
 
     /// @notice Contract version string.
     function version() external pure returns (string memory);
@@ -312,7 +361,8 @@ interface IPrintLedger {
     /// @notice Retire one of the caller hub's machines (final).
     function retireMachine(bytes32 machineId) external;
 
-    /// @notice Record or renew a qualification (certifier role).
+    /// @notice Record or renew a qualification (certifier role). Renewing or changing a record is
+    /// for its own certifier; another certifier may record only once the record's window ended.
     /// @param subject machine id, or `bytes32(uint256(uint160(hub)))` for a hub
     /// @param standard standard code, e.g. bytes32("ISO/ASTM 52920")
     function recordQualification(
@@ -378,15 +428,30 @@ interface IPrintLedger {
         bytes[] calldata signatures
     ) external;
 
+    /// @notice Like `attestBatchBySig`, but an item that would revert (already recorded, bad
+    /// signature, exhausted licence...) is skipped and reported in `PrintSkipped`; the rest land.
+    /// @return attested number of prints recorded
+    function tryAttestBatchBySig(
+        Print[] calldata prints,
+        uint256[] calldata deadlines,
+        bytes[] calldata signatures
+    ) external returns (uint256 attested);
+
     /// @notice Anchor a Merkle root of prints, debiting per-licence counts (caller = hub).
-    /// @param root StandardMerkleTree root over leaves of Print (5 x bytes32)
-    /// @param entries up to MAX_ANCHOR_ENTRIES licences and their counts
-    function anchorBatch(bytes32 root, AnchorEntry[] calldata entries) external;
+    /// @param root RFC 9162 root over the batch's leaves, laid out entry by entry (see above)
+    /// @param entries up to MAX_ANCHOR_ENTRIES licences and their counts, in leaf order
+    /// @param documentHash SHA-256 of the published batch document (its blob id)
+    function anchorBatch(bytes32 root, AnchorEntry[] calldata entries, bytes32 documentHash)
+        external;
 
     /// @notice Invalidate a print (scrapped / failed QA); the licensed hub or the design owner.
+    /// The copy goes back to a refunding licence only when the design owner invalidates.
     /// @param print the attested fields (checked against the stored commitment)
     /// @param reasonHash hash of the off-chain reason
     function invalidatePrint(Print calldata print, bytes32 reasonHash) external;
+
+    /// @notice Give back the copy of a print the hub invalidated (design owner, refunding licence).
+    function refundInvalidatedPrint(Print calldata print) external;
 
     /// @notice Cancel the caller's outstanding EIP-712 signatures by bumping its nonce.
     function cancelSignatures() external;
@@ -449,8 +514,16 @@ interface IPrintLedger {
     /// @notice A Merkle anchor record (hub zero if unknown).
     function anchor(bytes32 root) external view returns (Anchor memory);
 
-    /// @notice Whether `print` is included in the anchored batch `root` by its licence's hub.
-    function verifyAnchoredPrint(bytes32 root, Print calldata print, bytes32[] calldata proof)
+    /// @notice Whether the print's copy was given back to its licence.
+    function isPrintRefunded(bytes32 designId, bytes32 serial) external view returns (bool);
+
+    /// @notice Whether `print` fills a slot debited from its own licence in the anchored batch
+    /// `root`: the entries match the anchor, `proof.leafIndex` lies in the range of the entry
+    /// for `print.licenceId`, the machine was the anchoring hub's and in service when the batch
+    /// was anchored, and the RFC 9162 path proves the leaf at that index. Serial uniqueness is
+    /// not provable here (anchors do not store serials): auditors check it from the published
+    /// batch documents and the attestation events.
+    function verifyAnchoredPrint(bytes32 root, Print calldata print, AnchorProof calldata proof)
         external
         view
         returns (bool);
@@ -485,6 +558,6 @@ interface IPrintLedger {
     /// @notice `keccak256(abi.encode(print))`, the stored commitment.
     function hashPrint(Print calldata print) external pure returns (bytes32);
 
-    /// @notice The StandardMerkleTree leaf of `print`.
+    /// @notice The RFC 9162 leaf hash of `print`: keccak256(0x00 ++ abi.encode(print)).
     function printLeaf(Print calldata print) external pure returns (bytes32);
 }

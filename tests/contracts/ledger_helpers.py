@@ -142,6 +142,12 @@ class Chain:
             return ("<empty revert>", ())
         return self.decoder.decode(bytes.fromhex(raw.removeprefix("0x")))
 
+    def mine(self, seconds: int = 0) -> None:
+        """Move the chain's clock forward by ``seconds`` and mine a block."""
+        if seconds:
+            self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
     def timestamp(self) -> int:
         """Timestamp of the latest block."""
         return int(self.w3.eth.get_block("latest")["timestamp"])

@@ -1,17 +1,21 @@
-"""OpenZeppelin StandardMerkleTree (``@openzeppelin/merkle-tree``) in Python.
+"""RFC 9162 (Certificate Transparency v2) Merkle trees, with keccak256 for anchored batches.
 
-Same leaves, node hashing, leaf sorting, array layout and proofs as the npm package, so roots
-and proofs are interchangeable with it and verify with OpenZeppelin ``MerkleProof``:
+A Merkle-anchored batch is a *positional* tree: the contract knows the tree size and which
+range of leaf positions each licence was debited for, and an inclusion proof is bound to its
+leaf index (RFC 9162 section 2.1.3). So a proof shows not just "this print is in the tree" but
+"this print fills slot ``i``, which belongs to its own licence's debited range".
 
-- leaf = keccak256(keccak256(abi.encode(values...)))
-- node = keccak256(min(a, b) ++ max(a, b))
-- leaves sorted by hash; tree stored as an array, leaves at the end in reverse order.
+- leaf = H(0x00 ++ data), node = H(0x01 ++ left ++ right) (domain separation: no node can pass
+  for a leaf);
+- the tree over ``n`` leaves splits at the largest power of two below ``n`` (not the midpoint);
+- ``H`` is keccak256 on-chain (``PrintLedger._verifyInclusion``); the same code with SHA-256
+  reproduces the RFC 6962 reference vectors (tested).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import hashlib
+from collections.abc import Callable, Sequence
 
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
@@ -19,83 +23,108 @@ from eth_utils.crypto import keccak
 from partledger.chain.ids import PRINT_TYPES, EncodingError, PrintRecord
 
 __all__ = [
-    "StandardMerkleTree",
+    "Hasher",
+    "MerkleTree",
     "leaf_hash",
     "node_hash",
     "print_leaf",
-    "process_proof",
+    "sha256",
+    "split_point",
+    "verify_inclusion",
 ]
 
-
-def leaf_hash(types: Sequence[str], values: Sequence[Any]) -> bytes:
-    """``standardLeafHash``: double keccak of the ABI encoding."""
-    return keccak(keccak(encode(list(types), list(values))))
+Hasher = Callable[[bytes], bytes]
 
 
-def node_hash(a: bytes, b: bytes) -> bytes:
-    """``standardNodeHash``: keccak of the sorted pair."""
-    return keccak(a + b if a <= b else b + a)
+def sha256(data: bytes) -> bytes:
+    """SHA-256, the hash of RFC 6962 (used for its reference vectors)."""
+    return hashlib.sha256(data).digest()
+
+
+def leaf_hash(data: bytes, hasher: Hasher = keccak) -> bytes:
+    """``H(0x00 ++ data)``."""
+    return hasher(b"\x00" + data)
+
+
+def node_hash(left: bytes, right: bytes, hasher: Hasher = keccak) -> bytes:
+    """``H(0x01 ++ left ++ right)``."""
+    return hasher(b"\x01" + left + right)
 
 
 def print_leaf(record: PrintRecord) -> bytes:
-    """The Merkle leaf of one print (leaf encoding: five ``bytes32``)."""
-    return leaf_hash(PRINT_TYPES, record.as_tuple())
+    """The leaf of one print: ``keccak256(0x00 ++ abi.encode(Print))`` (``printLeaf``)."""
+    return leaf_hash(encode(list(PRINT_TYPES), list(record.as_tuple())))
 
 
-def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
-    """The root a proof leads to from ``leaf`` (``MerkleProof.processProof``)."""
-    node = leaf
-    for sibling in proof:
-        node = node_hash(node, sibling)
-    return node
+def split_point(n: int) -> int:
+    """The largest power of two strictly below ``n`` (``n >= 2``)."""
+    if n < 2:
+        raise ValueError(f"a split needs at least 2 leaves, not {n}")
+    return 1 << ((n - 1).bit_length() - 1)
 
 
-class StandardMerkleTree:
-    """A StandardMerkleTree over ``values`` with ABI ``types`` (leaves sorted, like the npm)."""
+def verify_inclusion(
+    leaf: bytes,
+    index: int,
+    size: int,
+    path: Sequence[bytes],
+    root: bytes,
+    hasher: Hasher = keccak,
+) -> bool:
+    """RFC 9162 section 2.1.3.2: whether ``path`` proves ``leaf`` at ``index`` of ``size``."""
+    if index < 0 or index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for sibling in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(sibling, r, hasher)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, sibling, hasher)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
 
-    def __init__(self, values: Sequence[Sequence[Any]], types: Sequence[str]) -> None:
-        if not values:
+
+class MerkleTree:
+    """An RFC 9162 tree over leaf hashes, in the order given; every proof built in one pass."""
+
+    def __init__(self, leaves: Sequence[bytes], hasher: Hasher = keccak) -> None:
+        if not leaves:
             raise EncodingError("a Merkle tree needs at least one leaf")
-        self.types = tuple(types)
-        self.values = [tuple(v) for v in values]
-        hashed = sorted(
-            ((leaf_hash(self.types, v), i) for i, v in enumerate(self.values)),
-            key=lambda pair: pair[0],
-        )
-        size = 2 * len(hashed) - 1
-        tree: list[bytes] = [b""] * size
-        self._tree_index = [0] * len(self.values)
-        for position, (leaf, value_index) in enumerate(hashed):
-            tree[size - 1 - position] = leaf
-            self._tree_index[value_index] = size - 1 - position
-        for i in range(size - 1 - len(hashed), -1, -1):
-            tree[i] = node_hash(tree[2 * i + 1], tree[2 * i + 2])
-        self.tree = tree
+        self.leaves = tuple(leaves)
+        self.hasher = hasher
+        self._paths: list[list[bytes]] = [[] for _ in self.leaves]
+        self.root = self._build(0, len(self.leaves))
 
     @classmethod
-    def of_prints(cls, records: Sequence[PrintRecord]) -> StandardMerkleTree:
-        """A tree whose leaves are print records."""
-        return cls([r.as_tuple() for r in records], PRINT_TYPES)
+    def of_prints(cls, records: Sequence[PrintRecord]) -> MerkleTree:
+        """A tree whose leaves are print records, in batch order."""
+        return cls([print_leaf(r) for r in records])
 
     @property
-    def root(self) -> bytes:
-        """The root to anchor on-chain."""
-        return self.tree[0]
+    def size(self) -> int:
+        return len(self.leaves)
 
-    def leaf(self, value_index: int) -> bytes:
-        """The leaf hash of ``values[value_index]``."""
-        return self.tree[self._tree_index[value_index]]
+    def _build(self, lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return self.leaves[lo]
+        mid = lo + split_point(hi - lo)
+        left, right = self._build(lo, mid), self._build(mid, hi)
+        for i in range(lo, mid):
+            self._paths[i].append(right)
+        for i in range(mid, hi):
+            self._paths[i].append(left)
+        return node_hash(left, right, self.hasher)
 
-    def proof(self, value_index: int) -> list[bytes]:
-        """The sibling path of ``values[value_index]``, leaf to root."""
-        index = self._tree_index[value_index]
-        proof: list[bytes] = []
-        while index > 0:
-            sibling = index - 1 if index % 2 == 0 else index + 1
-            proof.append(self.tree[sibling])
-            index = (index - 1) // 2
-        return proof
+    def proof(self, index: int) -> list[bytes]:
+        """The inclusion path of leaf ``index``, leaf to root."""
+        return list(self._paths[index])
 
-    def verify(self, value_index: int, proof: Sequence[bytes]) -> bool:
-        """Whether ``proof`` leads from ``values[value_index]``'s leaf to the root."""
-        return process_proof(self.leaf(value_index), proof) == self.root
+    def verify(self, index: int, path: Sequence[bytes]) -> bool:
+        """Whether ``path`` proves leaf ``index`` against this tree's root."""
+        return verify_inclusion(self.leaves[index], index, self.size, path, self.root, self.hasher)

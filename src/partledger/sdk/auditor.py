@@ -18,7 +18,7 @@ from web3 import Web3
 from partledger.chain import ids
 from partledger.chain.ids import PrintRecord
 from partledger.chain.ledger_errors import UnknownPrint
-from partledger.chain.merkle import StandardMerkleTree
+from partledger.chain.merkle import MerkleTree
 from partledger.sdk.hub import DESIGN_STATUS, AnchoredBatch, LicenceView, read_licence
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.types import ZERO32, decode_standard, hex32, to_bytes32
@@ -143,7 +143,7 @@ class Auditor:
         if not logs:
             raise UnknownPrint("UnknownPrint", {"root": root})
         base = self._attestation(logs[0]["transactionHash"], logs[0]["blockNumber"])
-        proof = StandardMerkleTree.of_prints(batch.records).proof(index)
+        proof = MerkleTree.of_prints(batch.records).proof(index)
         return dataclasses.replace(
             base, kind="merkle", merkle_root=batch.root, merkle_proof=tuple(map(hex32, proof))
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +16,9 @@ from partledger.chain import ids
 from partledger.chain.eip712 import sign_attest_print
 from partledger.chain.ids import PrintRecord
 from partledger.chain.ledger_errors import UnknownLicence
-from partledger.chain.merkle import StandardMerkleTree
 from partledger.crypto import HpkePrivateKey, Identity, WrappedKey, unwrap_dek
 from partledger.errors import PartLedgerError
+from partledger.sdk.batches import AnchoredBatch, layout_batch, read_batch_document
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.types import TxRef, hex32, to_bytes32
 from partledger.storage import BlobNotFoundError, get_bytes, put_bytes
@@ -92,22 +92,6 @@ class SignedAttestation:
     record: PrintRecord
     deadline: int
     signature: bytes
-
-
-@dataclass(frozen=True)
-class AnchoredBatch:
-    """A Merkle-anchored batch: its root, the tx, and every print's proof."""
-
-    root: str
-    records: tuple[PrintRecord, ...]
-    serial_numbers: tuple[str, ...]
-    batch_blob: str
-    tx: TxRef
-
-    def proof(self, serial_number: str) -> list[bytes]:
-        """The inclusion proof of one part."""
-        index = self.serial_numbers.index(serial_number)
-        return StandardMerkleTree.of_prints(self.records).proof(index)
 
 
 class Hub:
@@ -253,34 +237,25 @@ class Hub:
     def anchor_batch(self, parts: Sequence[PrintInput]) -> AnchoredBatch:
         """Anchor many prints as one Merkle root; per-licence counts are debited on-chain.
 
-        The batch (every record, in order) is kept as a blob so any proof can be rebuilt.
+        Leaves are laid out licence by licence (each licence's prints fill the range its entry
+        debits); the batch document listing every leaf is published to the blob store first and
+        its SHA-256 is committed with the root, so auditors can check every slot and serial.
         """
-        records = tuple(p.record(self._report_hash(p.quality_report)) for p in parts)
-        tree = StandardMerkleTree.of_prints(records)
-        counts: dict[bytes, int] = {}
-        for record in records:
-            counts[record.licence_id] = counts.get(record.licence_id, 0) + 1
-        entries = []
-        for licence_id, count in counts.items():
-            view = self.licence(hex32(licence_id))
-            entries.append((to_bytes32(view.design_id), view.licence_index, count))
-        batch_doc = {
-            "kind": "partledger/merkle-batch/v1",
-            "root": hex32(tree.root),
-            "hub": self.address,
-            "prints": [
-                {"serialNumber": p.serial_number, "record": [hex32(v) for v in r.as_tuple()]}
-                for p, r in zip(parts, records, strict=True)
-            ],
-        }
-        blob = put_bytes(self.ledger.store, json.dumps(batch_doc, sort_keys=True).encode())
-        sent = self.ledger.transact(self.account, PRINT_LEDGER, "anchorBatch", tree.root, entries)
-        return AnchoredBatch(
-            root=hex32(tree.root),
-            records=records,
-            serial_numbers=tuple(p.serial_number for p in parts),
-            batch_blob=blob.sha256,
-            tx=TxRef(sent.tx_hash, sent.block_number),
+        records = [(p.serial_number, p.record(self._report_hash(p.quality_report))) for p in parts]
+        keys: dict[bytes, tuple[bytes, int]] = {}
+        for _, record in records:
+            if record.licence_id not in keys:
+                view = self.licence(hex32(record.licence_id))
+                keys[record.licence_id] = (to_bytes32(view.design_id), view.licence_index)
+        batch = layout_batch(self.address, records, keys)
+        blob = put_bytes(self.ledger.store, batch.document_bytes())
+        entries = [(e.design_id, e.licence_index, e.count) for e in batch.entries]
+        sent = self.ledger.transact(
+            self.account, PRINT_LEDGER, "anchorBatch",
+            to_bytes32(batch.root), entries, bytes.fromhex(blob.sha256),
+        )  # fmt: skip
+        return dataclasses.replace(
+            batch, batch_blob=blob.sha256, tx=TxRef(sent.tx_hash, sent.block_number)
         )
 
     def invalidate_print(self, record: PrintRecord, reason: bytes) -> TxRef:
@@ -304,11 +279,8 @@ def relay_attestation(ledger: Ledger, relayer: LocalAccount, signed: SignedAttes
 
 
 def load_batch(ledger: Ledger, batch_blob: str) -> AnchoredBatch:
-    """Rebuild an anchored batch (and its proofs) from its stored blob."""
-    doc = json.loads(get_bytes(ledger.store, batch_blob))
-    records = tuple(PrintRecord(*(to_bytes32(v) for v in p["record"])) for p in doc["prints"])
-    serials = tuple(p["serialNumber"] for p in doc["prints"])
-    return AnchoredBatch(doc["root"], records, serials, batch_blob, TxRef("", 0))
+    """Read and check an anchored batch's published document from the ledger's blob store."""
+    return read_batch_document(ledger.store, batch_blob)
 
 
 def licence_problems(ledger: Ledger, licence: LicenceView) -> list[str]:
