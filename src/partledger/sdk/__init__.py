@@ -20,6 +20,7 @@ from partledger.sdk.hub import (
 from partledger.sdk.journal import Intent, Journal, JournalError
 from partledger.sdk.ledger import Ledger
 from partledger.sdk.oem import (
+    DesignAlreadyRegistered,
     DesignKeyUnavailable,
     DesignMetadata,
     IssuedLicence,
@@ -37,6 +38,7 @@ __all__ = [
     "Auditor",
     "Certifier",
     "Claim",
+    "DesignAlreadyRegistered",
     "DesignKeyUnavailable",
     "DesignMetadata",
     "Hub",

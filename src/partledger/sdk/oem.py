@@ -6,6 +6,7 @@ killed at any step, ``recover()`` completes or rolls back every unfinished one.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import threading
@@ -34,6 +35,29 @@ ISSUE = "issue_licence"
 
 class DesignKeyUnavailable(PartLedgerError, LookupError):
     """This OEM holds no wrapped key for the design (not registered from this data dir)."""
+
+
+class DesignAlreadyRegistered(ContentAlreadyRegistered):
+    """The file's content is on the ledger already, as ``design_id``; nothing was changed.
+
+    Raised before anything is encrypted, stored or journaled when the registry already
+    names the content, and after rolling back this attempt's own blobs when another
+    registration of the same content won a race. Also a ``ContentAlreadyRegistered``
+    (the contract's error, a ``ValueError``), with the same ``arguments``.
+    """
+
+    def __init__(self, error: str, arguments: dict[str, Any], raw: bytes = b"") -> None:
+        super().__init__(error, arguments, raw)
+        self.content_hash = hex32(arguments["contentHash"])
+        self.design_id = hex32(arguments["designId"])
+        self.args = (
+            f"content {self.content_hash} is already registered as design {self.design_id}; "
+            "nothing was changed",
+        )
+
+    @classmethod
+    def of(cls, content_hash: bytes, design_id: bytes) -> DesignAlreadyRegistered:
+        return cls("ContentAlreadyRegistered", {"contentHash": content_hash, "designId": design_id})
 
 
 @dataclass(frozen=True)
@@ -107,22 +131,34 @@ class Oem:
         revises: str | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> RegisteredDesign:
-        """Encrypt ``path`` into the store (hashing it), then register it on-chain.
+        """Hash ``path``, refuse it if its content is registered already, else encrypt it
+        into the store and register it on-chain.
 
-        ``on_progress(n)`` is called as each ``n`` plaintext bytes are read.
+        A duplicate raises ``DesignAlreadyRegistered`` naming the existing design before
+        anything is encrypted, stored or journaled. ``on_progress(n)`` is called as each
+        ``n`` plaintext bytes are read: the file is read twice (hashed, then encrypted).
         """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"design file not found: {path}")
+        self._refuse_registered(to_bytes32(_file_sha256(path, on_progress)))
         intent = self.ledger.journal.begin(
             REGISTER, self.address, {"file": str(path), "revises": revises}
         )
         try:
             intent = self._store_design(intent, path, metadata, on_progress)
             return self._finish_registration(intent)
-        except ContentAlreadyRegistered:
+        except ContentAlreadyRegistered as exc:
             self._roll_back_registration(intent.id)
-            raise
+            if isinstance(exc, DesignAlreadyRegistered):
+                raise
+            raise DesignAlreadyRegistered(exc.error, exc.arguments, exc.raw) from exc
+
+    def _refuse_registered(self, content: bytes) -> None:
+        """Raise ``DesignAlreadyRegistered`` if the registry names ``content`` already."""
+        existing = bytes(self.ledger.view(REGISTRY, "designIdOfContent", content))
+        if existing != ZERO32:
+            raise DesignAlreadyRegistered.of(content, existing)
 
     def _store_design(
         self,
@@ -143,11 +179,9 @@ class Oem:
             content=stored.plaintext_sha256, container=stored.container_sha256,
             design_id=hex32(design_id),
         )  # fmt: skip
-        existing = self.ledger.view(REGISTRY, "designIdOfContent", content)
-        if existing not in (ZERO32, design_id):
-            raise ContentAlreadyRegistered(
-                "ContentAlreadyRegistered", {"contentHash": content, "designId": existing}
-            )
+        # registered meanwhile (or the file changed since it was hashed): this attempt's
+        # blobs are rolled back by the caller
+        self._refuse_registered(content)
         document = metadata.document(path.name, stored.plaintext_size)
         journal.advance(intent.id, "metadata_stored", metadata=seal_document(
             self.ledger.store, stored.dek, document
@@ -161,7 +195,6 @@ class Oem:
         salt = to_bytes32(data["salt"])
         design_id = to_bytes32(data["design_id"])
         revises = to_bytes32(data["revises"]) if data.get("revises") else ZERO32
-        self.ledger.journal.remember_design_key(data["design_id"], data["own_key"])
         registered = self.ledger.view(REGISTRY, "design", design_id)
         if registered[0] == ZERO_ADDRESS:  # not on-chain yet
             commitment = self.ledger.view(
@@ -178,8 +211,14 @@ class Oem:
                 revises, salt,
             )  # fmt: skip
             tx = TxRef(sent.tx_hash, sent.block_number)
-        else:
+        elif bytes(registered[4]).hex() != data["container"]:
+            # on-chain under this id with another container: an earlier or concurrent
+            # registration of the same content by this OEM; its key record stays as it is
+            raise DesignAlreadyRegistered.of(content, design_id)
+        else:  # this intent's registration landed (resuming after a crash)
             tx = self._tx_of(data.get("register_tx"))
+        # only a design registered with this intent's container gets its key recorded
+        self.ledger.journal.remember_design_key(data["design_id"], data["own_key"])
         self.ledger.journal.advance(intent.id, "done")
         return RegisteredDesign(
             design_id=hex32(design_id),
@@ -391,9 +430,10 @@ class Oem:
             return f"{intent.id}: registration rolled back before any on-chain step"
         try:
             result = self._finish_registration(intent)
-        except ContentAlreadyRegistered:
+        except ContentAlreadyRegistered as exc:
             self._roll_back_registration(intent.id)
-            return f"{intent.id}: rolled back (content registered by someone else)"
+            design = hex32(exc.arguments["designId"])
+            return f"{intent.id}: rolled back (the content is registered as design {design})"
         return f"{intent.id}: registration completed as design {result.design_id}"
 
     def _recover_issue(self, intent: Intent) -> str:
@@ -409,6 +449,20 @@ class Oem:
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEV_CHAIN_IDS = (31337, 1337)
+_HASH_CHUNK = 1024 * 1024
+
+
+def _file_sha256(path: Path, on_progress: Callable[[int], None] | None) -> str:
+    """The SHA-256 (hex) of a file's bytes, read in chunks (constant memory)."""
+    digest = hashlib.sha256()
+    buffer = bytearray(_HASH_CHUNK)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as raw:
+        while n := raw.readinto(buffer):
+            digest.update(view[:n])
+            if on_progress:
+                on_progress(n)
+    return digest.hexdigest()
 
 
 class _Counting(io.RawIOBase):
