@@ -113,7 +113,8 @@ def _ok(*args: str) -> dict[str, Any]:
     return parsed
 
 
-def test_oem_to_hub_through_the_cli_ends_in_a_verified_fetch(cli_env: Path) -> None:
+def _onboard_oem_and_hub() -> str:
+    """Keys, funds and roles for ``acme-oem`` and ``milan-hub`` (registered); the hub's address."""
     oem = _ok("keys", "create", "acme-oem")["address"]
     hub = _ok("keys", "create", "milan-hub")["address"]
     for name in ("acme-oem", "milan-hub"):
@@ -121,24 +122,70 @@ def test_oem_to_hub_through_the_cli_ends_in_a_verified_fetch(cli_env: Path) -> N
     _ok("admin", "grant", "oem", oem)
     _ok("admin", "grant", "hub", hub)
     _ok("hub", "register", "--as", "milan-hub", "--name", "Milan hub", "--locode", "ITMIL")
-    design_file = cli_env / "bracket.stl"
-    plaintext = os.urandom(3 * 1024 * 1024 + 17)
-    design_file.write_bytes(plaintext)
-    design = _ok(
-        "design", "register", str(design_file), "--as", "acme-oem", "--part-number", "BR-1",
-        "--revision", "A", "--material", "PA12", "--process", "SLS",
-    )  # fmt: skip
+    return str(hub)
+
+
+REGISTER_ARGS = (
+    "--as", "acme-oem", "--part-number", "BR-1", "--revision", "A", "--material", "PA12",
+    "--process", "SLS",
+)  # fmt: skip
+
+
+def _license_and_fetch(cli_env: Path, design: dict[str, Any], hub: str, plaintext: bytes) -> str:
+    """Issue a licence on the design and have the hub fetch it; the licence id."""
     licence = _ok(
         "licence", "issue", design["design_id"], hub, "--as", "acme-oem", "--max-prints", "5"
     )
-    out = cli_env / "fetched.stl"
+    out = cli_env / f"fetched-{licence['licence_id'][2:10]}.stl"
     fetched = _ok("hub", "fetch", licence["licence_id"], str(out), "--as", "milan-hub")
     assert out.read_bytes() == plaintext
     assert fetched["sha256"] == hashlib.sha256(plaintext).hexdigest() == design["content_sha256"]
+    return str(licence["licence_id"])
+
+
+def test_oem_to_hub_through_the_cli_ends_in_a_verified_fetch(cli_env: Path) -> None:
+    hub = _onboard_oem_and_hub()
+    design_file = cli_env / "bracket.stl"
+    plaintext = os.urandom(3 * 1024 * 1024 + 17)
+    design_file.write_bytes(plaintext)
+    design = _ok("design", "register", str(design_file), *REGISTER_ARGS)
+    licence_id = _license_and_fetch(cli_env, design, hub, plaintext)
     # Another identity holding no licence is refused (exit 3) and nothing is written.
     _ok("keys", "create", "other-hub")
     refused = runner.invoke(
-        app, ["hub", "fetch", licence["licence_id"], str(cli_env / "x.stl"), "--as", "other-hub"]
+        app, ["hub", "fetch", licence_id, str(cli_env / "x.stl"), "--as", "other-hub"]
     )
     assert refused.exit_code == 3, refused.output
     assert not (cli_env / "x.stl").exists()
+
+
+def _blob_files(cli_env: Path) -> dict[str, bytes]:
+    blobs = cli_env / "data" / "blobs"
+    return {p.name: p.read_bytes() for p in sorted(blobs.rglob("*")) if p.is_file()}
+
+
+def test_registering_the_same_file_again_exits_3_naming_the_design_and_changes_nothing(
+    cli_env: Path,
+) -> None:
+    hub = _onboard_oem_and_hub()
+    design_file = cli_env / "bracket.stl"
+    plaintext = os.urandom(300_000)
+    design_file.write_bytes(plaintext)
+    design = _ok("design", "register", str(design_file), *REGISTER_ARGS)
+    blobs = _blob_files(cli_env)
+
+    again = runner.invoke(app, ["design", "register", str(design_file), *REGISTER_ARGS])
+    assert again.exit_code == 3, again.output
+    assert f"already registered as design {design['design_id']}" in again.output
+    assert "Traceback" not in again.output and isinstance(again.exception, SystemExit)
+    as_json = runner.invoke(app, ["--json", "design", "register", str(design_file), *REGISTER_ARGS])
+    assert as_json.exit_code == 3, as_json.output
+    error = json.loads(as_json.stderr)
+    assert f"already registered as design {design['design_id']}" in error["error"]
+    assert error["exit_code"] == 3
+    assert _blob_files(cli_env) == blobs
+
+    _license_and_fetch(cli_env, design, hub, plaintext)
+    _ok("index", "sync")
+    report = _ok("reconcile", "--grace-hours", "0")
+    assert report["clean"] is True, report["findings"]

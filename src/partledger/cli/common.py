@@ -63,10 +63,10 @@ def fail(message: str, code: int, hint: str = "") -> NoReturn:
     """Print a human error (reason and what to do) and exit with ``code``."""
     if Output.json_mode:
         err.print_json(json.dumps({"error": message, "hint": hint, "exit_code": code}))
-    else:
-        err.print(f"[bold red]error:[/] {message}")
+    else:  # not hard-wrapped: ids and hashes in a message stay whole for copying
+        err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
         if hint:
-            err.print(f"[yellow]hint:[/] {hint}")
+            err.print(f"[yellow]hint:[/] {hint}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -96,6 +96,8 @@ def guarded() -> Iterator[None]:
 _HINTS = {
     "AccessControlUnauthorizedAccount": "the admin must grant this account its role: "
     "`partledger admin grant ROLE ADDRESS`",
+    "ContentAlreadyRegistered": "a file's content is registered once: use the existing design "
+    "(`partledger design show ID`, `partledger licence issue ID HUB`)",
     "LicenceExhausted": "the OEM can add prints: `partledger licence amend --add-prints N`",
     "LicenceExpired": "the OEM can extend it: `partledger licence amend --days N`",
     "MachineNotQualified": "a certifier must qualify the machine: `partledger qualify machine`",

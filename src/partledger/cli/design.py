@@ -28,14 +28,23 @@ def _register(
         oem = Oem(ledger, load_identity(identity))
         columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
         with Progress(
-            "encrypting {task.description}", *columns,
+            "{task.description}", *columns,
             console=console, disable=Output.json_mode, transient=True,
         ) as progress:  # fmt: skip
-            task = progress.add_task(path.name, total=size)
-            result = oem.register_design(
-                path, metadata, revises=revises,
-                on_progress=lambda n: progress.advance(task, n),
-            )  # fmt: skip
+            # the SDK reads the file twice: hashed (a duplicate is refused), then encrypted
+            hashing = progress.add_task(f"hashing {path.name}", total=size)
+            encrypting = progress.add_task(f"encrypting {path.name}", total=size)
+            hashed = 0
+
+            def advance(n: int) -> None:
+                nonlocal hashed
+                if hashed < size:
+                    hashed += n
+                    progress.advance(hashing, n)
+                else:
+                    progress.advance(encrypting, n)
+
+            result = oem.register_design(path, metadata, revises=revises, on_progress=advance)
     Output.show(result, lambda: console.print(
         f"registered design [bold]{result.design_id}[/]\n"
         f"  content sha256   {result.content_sha256}\n"
