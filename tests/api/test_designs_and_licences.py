@@ -64,18 +64,54 @@ def test_a_custodial_oem_registers_a_plaintext_design_and_licenses_a_hub(
     mine = service.client.get("/v1/hub/licences", headers=hub).json()
     assert [(v["licence_id"], v["remaining"]) for v in mine] == [(licence_id, 5)]
 
+    assert hub_download(service, design["design_id"], licence_id) == data
+
+
+def hub_download(service: Service, design_id: str, licence_id: str) -> bytes:
+    """The licensed hub pulls the container and its wrapped key and decrypts the design."""
+    hub = service.headers(service.world.hub.account)
     container = service.client.get(f"/v1/hub/licences/{licence_id}/container", headers=hub)
-    assert container.status_code == 200
+    assert container.status_code == 200, container.text
     key = service.client.get(f"/v1/hub/licences/{licence_id}/key", headers=hub).json()
     wrapped = WrappedKey.from_bytes(bytes.fromhex(key["wrapped_key"][2:]))
     dek = unwrap_dek(
         wrapped,
         service.world.hub.identity.hpke_key,
-        design_id=to_bytes32(design["design_id"]),
+        design_id=to_bytes32(design_id),
         licence_id=to_bytes32(licence_id),
     )
-    plain = b"".join(DecryptingStream(iter([container.content]), dek))
-    assert plain == data
+    return b"".join(DecryptingStream(iter([container.content]), dek))
+
+
+def test_registering_registered_content_again_is_a_409_problem_naming_the_design(
+    service: Service,
+) -> None:
+    data = os.urandom(200_000)
+    design = register(service, data)
+    ledger = service.client.app.state.context.ledger  # type: ignore[attr-defined]
+    blobs = sorted(ledger.store.list())
+    key_blob = ledger.journal.design_key_blob(design["design_id"])
+
+    response = service.client.post(
+        "/v1/designs",
+        headers=service.headers(service.world.oem.account),
+        files={"file": ("same-part.stl", data)},
+        data={"metadata": META},
+    )
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "https://partledger.dev/problems/contract/ContentAlreadyRegistered"
+    assert problem["arguments"]["designId"] == design["design_id"]
+    assert f"already registered as design {design['design_id']}" in problem["detail"]
+    assert sorted(ledger.store.list()) == blobs
+    assert ledger.journal.design_key_blob(design["design_id"]) == key_blob
+    assert ledger.journal.pending() == []
+    spool = service.world.data_dir / "data" / "api" / "spool"
+    assert not any(spool.iterdir())
+
+    licence_id = license_hub(service, design["design_id"])
+    assert hub_download(service, design["design_id"], licence_id) == data
 
 
 def test_the_access_log_records_every_release_and_detects_tampering(service: Service) -> None:
