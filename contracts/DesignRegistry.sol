@@ -37,7 +37,7 @@ contract DesignRegistry is IDesignRegistry, AccessControl, Pausable {
 
     /// @inheritdoc IDesignRegistry
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     /// @inheritdoc IDesignRegistry

@@ -74,7 +74,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     mapping(bytes32 printId => bytes32 commitment) private _prints;
     mapping(bytes32 printId => bytes32 reasonHash) private _invalidations;
     mapping(bytes32 printId => bool) private _refunds;
-    mapping(bytes32 root => Anchor) private _anchors;
+    mapping(bytes32 root => bytes32 commitment) private _anchors;
     uint32 private _recallEpoch;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE
@@ -366,8 +366,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         if (n == 0) revert EmptyBatch();
         if (n > MAX_ANCHOR_ENTRIES) revert BatchTooLarge(n, MAX_ANCHOR_ENTRIES);
         _checkRole(HUB_ROLE, msg.sender);
-        Anchor storage a = _anchors[root];
-        if (a.hub != address(0)) revert RootAlreadyAnchored(root);
+        if (_anchors[root] != bytes32(0)) revert RootAlreadyAnchored(root);
         bytes32[] memory licenceIds = new bytes32[](n);
         uint256[] memory counts = new uint256[](n);
         uint256 total = 0;
@@ -389,10 +388,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
             counts[i] = count;
             total += count;
         }
-        a.hub = msg.sender;
-        a.anchoredAt = uint40(block.timestamp);
-        a.totalPrints = uint48(total); // cannot truncate: see Anchor
-        a.entriesHash = keccak256(abi.encode(licenceIds, counts));
+        _anchors[root] = keccak256(abi.encode(uint40(block.timestamp), licenceIds, counts));
         emit BatchAnchored(root, msg.sender, total, licenceIds, counts, documentHash);
     }
 
@@ -554,7 +550,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     }
 
     /// @inheritdoc IPrintLedger
-    function anchor(bytes32 root) external view returns (Anchor memory) {
+    function anchorCommitment(bytes32 root) external view returns (bytes32) {
         return _anchors[root];
     }
 
@@ -564,19 +560,19 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         view
         returns (bool)
     {
-        Anchor storage a = _anchors[root];
-        address anchoredBy = a.hub;
-        if (anchoredBy == address(0)) return false;
-        if (keccak256(abi.encode(proof.licenceIds, proof.counts)) != a.entriesHash) return false;
-        if (_slotLicence(proof.licenceIds, proof.counts, proof.leafIndex) != print.licenceId) {
-            return false;
-        }
+        bytes32 stored = _anchors[root];
+        uint40 at = proof.anchoredAt;
+        if (stored == bytes32(0)) return false;
+        if (keccak256(abi.encode(at, proof.licenceIds, proof.counts)) != stored) return false;
+        (bytes32 slotLicence, uint256 size) =
+            _slotLicence(proof.licenceIds, proof.counts, proof.leafIndex);
+        if (slotLicence != print.licenceId) return false;
         Machine storage m = _machines[print.machineId];
-        uint40 at = a.anchoredAt;
-        if (m.hub != anchoredBy || m.registeredAt > at || (m.retired && m.retiredAt <= at)) {
+        if (m.hub != _hubOf(slotLicence) || m.registeredAt > at || (m.retired && m.retiredAt <= at))
+        {
             return false;
         }
-        return _verifyInclusion(printLeaf(print), proof.leafIndex, a.totalPrints, proof.path, root);
+        return _verifyInclusion(printLeaf(print), proof.leafIndex, size, proof.path, root);
     }
 
     /// @inheritdoc IPrintLedger
@@ -661,20 +657,19 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
     }
 
     /// @dev The licence owning leaf `index` of an anchor (entry i owns `counts[i]` consecutive
-    /// leaves, in order), or zero past the last entry.
+    /// leaves, in order; zero past the last entry) and the tree size, sum(counts).
     function _slotLicence(
         bytes32[] calldata licenceIds,
         uint256[] calldata counts,
         uint256 index
-    ) private pure returns (bytes32) {
-        uint256 end;
+    ) private pure returns (bytes32 slotLicence, uint256 size) {
         uint256 n = counts.length;
-        if (licenceIds.length != n) return bytes32(0);
+        if (licenceIds.length != n) return (bytes32(0), 0);
         for (uint256 i; i < n; ++i) {
-            end += counts[i];
-            if (index < end) return licenceIds[i];
+            uint256 end = size + counts[i];
+            if (slotLicence == bytes32(0) && index < end) slotLicence = licenceIds[i];
+            size = end;
         }
-        return bytes32(0);
     }
 
     /// @dev RFC 9162 section 2.1.3.2: whether `path` proves `leaf` at `index` in a tree of `size`

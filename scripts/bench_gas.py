@@ -26,7 +26,7 @@ from partledger.chain.artifacts import load_artifact
 from partledger.chain.connect import connect
 from partledger.chain.eip712 import sign_attest_print
 from partledger.chain.local import LocalChain, dev_account
-from partledger.chain.merkle import StandardMerkleTree
+from partledger.chain.merkle import MerkleTree
 
 DAY = 86_400
 ZERO = b"\x00" * 32
@@ -292,8 +292,11 @@ def run(w3: Web3, accounts: list[LocalAccount]) -> list[Measurement]:
         index = ledger.functions.licenceCount(design_id).call()
         b.call(owner, ledger, "issueLicence", terms(design_id, 1000))
         anchor_licences.append((design_id, ids.licence_id(design_id, hub.address, index)))
-    prints = [ids.PrintRecord(*record(anchor_licences[i % 10][1], f"M-{i}")) for i in range(1000)]
-    tree = StandardMerkleTree.of_prints(prints)
+    # leaves laid out licence by licence: entry i owns 100 consecutive positions
+    prints = [
+        ids.PrintRecord(*record(anchor_licences[i // 100][1], f"M-{i}")) for i in range(1000)
+    ]
+    tree = MerkleTree.of_prints(prints)
     entries = [(design_id, 0, 100) for design_id, _ in anchor_licences]
     b.call(
         hub,
@@ -301,13 +304,15 @@ def run(w3: Web3, accounts: list[LocalAccount]) -> list[Measurement]:
         "anchorBatch",
         tree.root,
         entries,
+        h("batch document"),
         record="merkleAnchor1000_per_print",
         units=1000,
         note="1,000 prints over 10 licences of 10 designs",
     )
-    assert ledger.functions.verifyAnchoredPrint(
-        tree.root, prints[7].as_tuple(), tree.proof(7)
-    ).call()
+    anchored_at = int(w3.eth.get_block("latest")["timestamp"])
+    licence_ids = [lid for _, lid in anchor_licences]
+    proof = (707, anchored_at, licence_ids, [100] * 10, tree.proof(707))
+    assert ledger.functions.verifyAnchoredPrint(tree.root, prints[707].as_tuple(), proof).call()
 
     spread = [record(anchor_licences[i % 10][1], f"S-{i}") for i in range(50)]
     b.call(

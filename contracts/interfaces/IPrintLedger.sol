@@ -115,22 +115,15 @@ interface IPrintLedger {
         uint32 count;
     }
 
-    /// @notice A Merkle-anchored batch (totalPrints <= 64 entries x (2^32 - 1) < 2^48).
-    /// @param entriesHash keccak256(abi.encode(licenceIds, counts)) of the debited entries
-    struct Anchor {
-        address hub;
-        uint40 anchoredAt;
-        uint48 totalPrints;
-        bytes32 entriesHash;
-    }
-
     /// @notice Proof that a print fills one debited slot of an anchored batch.
     /// @param leafIndex the print's position in the batch (0-based)
+    /// @param anchoredAt timestamp of the block that anchored the batch
     /// @param licenceIds the anchor's licences, in anchoring order (as in `BatchAnchored`)
     /// @param counts prints debited from each licence (as in `BatchAnchored`)
     /// @param path RFC 9162 inclusion path of the leaf at `leafIndex`
     struct AnchorProof {
         uint256 leafIndex;
+        uint40 anchoredAt;
         bytes32[] licenceIds;
         uint256[] counts;
         bytes32[] path;
@@ -511,8 +504,10 @@ interface IPrintLedger {
     /// @notice The invalidation reason hash (zero if not invalidated).
     function invalidationReason(bytes32 designId, bytes32 serial) external view returns (bytes32);
 
-    /// @notice A Merkle anchor record (hub zero if unknown).
-    function anchor(bytes32 root) external view returns (Anchor memory);
+    /// @notice What an anchor stores (zero if `root` was never anchored):
+    /// keccak256(abi.encode(uint40 anchoredAt, bytes32[] licenceIds, uint256[] counts)), one slot;
+    /// the anchoring hub is the high 20 bytes of every licence id, the tree size sum(counts).
+    function anchorCommitment(bytes32 root) external view returns (bytes32);
 
     /// @notice Whether the print's copy was given back to its licence.
     function isPrintRefunded(bytes32 designId, bytes32 serial) external view returns (bool);

@@ -84,7 +84,10 @@ def test_register_machine_is_hub_bound(fresh) -> None:
     assert events(receipt, w.ledger, "MachineRegistered") == [
         {"machineId": machine, "hub": w.hub.address, "machineHash": machine_hash}
     ]
-    assert tuple(w.ledger.functions.machine(machine).call()) == (w.hub.address, False, machine_hash)
+    registered_at = w.chain.timestamp()
+    assert tuple(w.ledger.functions.machine(machine).call()) == (
+        w.hub.address, False, registered_at, 0, machine_hash
+    )  # fmt: skip
     assert w.chain.revert_of(w.hub, w.ledger, "registerMachine", machine_hash) == (
         "MachineAlreadyRegistered",
         (machine,),
@@ -123,6 +126,8 @@ def test_retire_machine(fresh) -> None:
     assert events(receipt, w.ledger, "MachineRetired") == [
         {"machineId": w.machine, "hub": w.hub.address}
     ]
+    stored = w.ledger.functions.machine(w.machine).call()
+    assert stored[1] is True and stored[3] == w.chain.timestamp() and 0 < stored[2] <= stored[3]
     assert w.chain.revert_of(w.hub, w.ledger, "retireMachine", w.machine) == (
         "MachineIsRetired",
         (w.machine,),
@@ -230,3 +235,65 @@ def test_admin_may_revoke_any_qualification(fresh) -> None:
     w = fresh
     w.chain.send(w.admin, w.ledger, "revokeQualification", w.machine, STANDARD, ZERO)
     assert w.ledger.functions.qualification(w.machine, STANDARD).call()[3] is True
+
+
+def second_certifier(w):
+    """Another accredited certifier (the relayer account, given the role for the test)."""
+    role = w.ledger.functions.CERTIFIER_ROLE().call()
+    w.chain.send(w.admin, w.ledger, "grantRole", role, w.relayer.address)
+    return w.relayer
+
+
+def test_c_another_certifier_cannot_shrink_or_replace_a_record_in_force(fresh) -> None:
+    """C: certifier B may not overwrite A's record (shrinking its window blocks printing)."""
+    w = fresh
+    b = second_certifier(w)
+    before = tuple(w.ledger.functions.qualification(w.machine, STANDARD).call())
+    name, args = w.chain.revert_of(
+        b, w.ledger, "recordQualification", w.machine, STANDARD, b32("mine"), 1, 2
+    )
+    assert (name, args[:3]) == (
+        "QualificationHeldByOther", (w.machine, STANDARD, w.certifier.address)
+    )  # fmt: skip
+    assert tuple(w.ledger.functions.qualification(w.machine, STANDARD).call()) == before
+    w.chain.send(w.hub, w.ledger, "attestPrint", w.print(w.licence_qualified, "C-ok").as_tuple())
+
+
+def test_c_another_certifier_cannot_requalify_a_machine_a_revoked(fresh) -> None:
+    w = fresh
+    b = second_certifier(w)
+    w.chain.send(w.certifier, w.ledger, "revokeQualification", w.machine, STANDARD, b32("unsafe"))
+    now = w.chain.timestamp()
+    name, _ = w.chain.revert_of(
+        b, w.ledger, "recordQualification", w.machine, STANDARD, b32("b"), now, now + DAY
+    )
+    assert name == "QualificationHeldByOther"
+    assert not w.ledger.functions.isQualified(w.machine, STANDARD, now).call()
+    # B cannot revoke A's records either; only A or an admin may
+    assert w.chain.revert_of(
+        b, w.ledger, "revokeQualification", w.machine_hub2, STANDARD, ZERO
+    ) == ("NotQualificationAuthority", (w.machine_hub2, STANDARD, b.address))
+    # A itself may re-qualify after the fix (its own record, renewed)
+    w.chain.send(
+        w.certifier, w.ledger, "recordQualification",
+        w.machine, STANDARD, b32("re-cert"), now, now + DAY,
+    )  # fmt: skip
+    assert w.ledger.functions.isQualified(w.machine, STANDARD, now).call()
+
+
+def test_c_another_certifier_may_qualify_once_the_record_has_ended(fresh) -> None:
+    w = fresh
+    b = second_certifier(w)
+    now = w.chain.timestamp()
+    w.chain.send(
+        w.certifier, w.ledger, "recordQualification",
+        w.machine_unqualified, OTHER_STANDARD, b32("short"), now - DAY, now + 5,
+    )  # fmt: skip
+    w.chain.mine(seconds=60)
+    later = w.chain.timestamp()
+    w.chain.send(
+        b, w.ledger, "recordQualification",
+        w.machine_unqualified, OTHER_STANDARD, b32("b"), later, later + DAY,
+    )  # fmt: skip
+    record = w.ledger.functions.qualification(w.machine_unqualified, OTHER_STANDARD).call()
+    assert record[0] == b.address and record[4] == b32("b")

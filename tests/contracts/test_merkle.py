@@ -7,6 +7,8 @@ licence in that anchor; every forgery found by the audit (finding A) is attacked
 from __future__ import annotations
 
 import pytest
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 from ledger_helpers import b32, events
 from ledger_world import STANDARD
 
@@ -63,18 +65,29 @@ def test_python_proofs_bind_the_leaf_index() -> None:
             assert not merkle.verify_inclusion(tree.leaves[i], i, n, [*path, ZERO], tree.root)
 
 
+ANCHORED_AT: dict[bytes, int] = {}
+
+
+def send_anchor(w, root, entries, hub=None):
+    """Anchor ``root``; returns the ``BatchAnchored`` event (and notes the anchoring time)."""
+    receipt = w.chain.send(hub or w.hub, w.ledger, "anchorBatch", root, entries, DOC)
+    ANCHORED_AT[root] = int(w.chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+    return events(receipt, w.ledger, "BatchAnchored")[0]
+
+
 def anchor(w, groups, root_records=None, hub=None):
     """Anchor ``groups`` = [(licence index, [records])] laid out in order; returns the pieces."""
     records = root_records or [r for _, recs in groups for r in recs]
     tree = merkle.MerkleTree.of_prints(records)
     entries = [(w.design, index, len(recs)) for index, recs in groups]
-    receipt = w.chain.send(hub or w.hub, w.ledger, "anchorBatch", tree.root, entries, DOC)
-    event = events(receipt, w.ledger, "BatchAnchored")[0]
+    event = send_anchor(w, tree.root, entries, hub)
     return tree, records, event["licenceIds"], event["counts"]
 
 
-def verifies(w, tree, record, index, licence_ids, counts, path=None) -> bool:
-    proof = (index, licence_ids, counts, tree.proof(index) if path is None else path)
+def verifies(w, tree, record, index, licence_ids, counts, path=None, at=None) -> bool:
+    anchored_at = ANCHORED_AT[tree.root] if at is None else at
+    path = tree.proof(index) if path is None else path
+    proof = (index, anchored_at, licence_ids, counts, path)
     return bool(w.ledger.functions.verifyAnchoredPrint(tree.root, record.as_tuple(), proof).call())
 
 
@@ -93,8 +106,10 @@ def test_every_debited_leaf_verifies_in_its_own_slot(fresh) -> None:
     assert lids == [w.licence_open, second] and counts == [7, 6]
     for i, record in enumerate(records):
         assert verifies(w, tree, record, i, lids, counts)
-    anchor_record = w.ledger.functions.anchor(tree.root).call()
-    assert anchor_record[0] == w.hub.address and anchor_record[2] == 13
+    commitment = w.ledger.functions.anchorCommitment(tree.root).call()
+    assert commitment == keccak(
+        encode(["uint40", "bytes32[]", "uint256[]"], [ANCHORED_AT[tree.root], lids, counts])
+    )
     assert w.ledger.functions.licence(w.licence_open).call()[2] == 7
     assert w.ledger.functions.licence(second).call()[2] == 6
     # a wrong index, path, record, entry list or root never verifies
@@ -104,7 +119,8 @@ def test_every_debited_leaf_verifies_in_its_own_slot(fresh) -> None:
     assert not verifies(w, tree, stranger, 0, lids, counts, tree.proof(0))
     assert not verifies(w, tree, records[0], 0, lids, [8, 5])
     assert not verifies(w, tree, records[0], 0, [w.licence_open], [13])
-    proof = (0, lids, counts, tree.proof(0))
+    assert not verifies(w, tree, records[0], 0, lids, counts, at=ANCHORED_AT[tree.root] + 1)
+    proof = (0, ANCHORED_AT[tree.root], lids, counts, tree.proof(0))
     assert not w.ledger.functions.verifyAnchoredPrint(
         b32("unanchored"), records[0].as_tuple(), proof
     ).call()
@@ -140,10 +156,7 @@ def test_a2_leaves_naming_another_licence_or_machine_never_verify(fresh) -> None
     # the hub debits five slots of its open licence and fills four with forged leaves
     leaves = [honest, *forged]
     tree = merkle.MerkleTree.of_prints(leaves)
-    receipt = w.chain.send(
-        w.hub, w.ledger, "anchorBatch", tree.root, [(w.design, 0, len(leaves))], DOC
-    )
-    event = events(receipt, w.ledger, "BatchAnchored")[0]
+    event = send_anchor(w, tree.root, [(w.design, 0, len(leaves))])
     lids, counts = event["licenceIds"], event["counts"]
     w.chain.send(w.oem, w.ledger, "revokeLicence", revoked, b32("revoked"))
     assert verifies(w, tree, honest, 0, lids, counts)
@@ -256,7 +269,8 @@ def test_anchor_totals_beyond_uint32_are_recorded_exactly(fresh) -> None:
         [(w.design, 2, biggest), (w.design, 3, biggest)],
         DOC,
     )
-    assert w.ledger.functions.anchor(b32("huge")).call()[2] == 2 * biggest
+    commitment = w.ledger.functions.anchorCommitment(b32("huge")).call()
+    assert commitment != ZERO
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 10])

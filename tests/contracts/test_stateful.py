@@ -1,10 +1,12 @@
 """Property-based stateful test of licences and prints against a Python model, on anvil.
 
 Random sequences of issue / amend / suspend / resume / revoke / attest / batch / anchor /
-invalidate / recall; each transaction must succeed exactly when the model says the rules
-allow it, and after every step: prints never exceed a licence's maximum, serials are never
-reused within a design, and on-chain counts equal the accepted attestations (less refunded
-invalidations).
+invalidate / refund / recall; each transaction must succeed exactly when the model says the rules
+allow it, and after every step: the prints debited from a licence (attested + anchored - refunded)
+equal its on-chain count and never exceed its maximum (initial + amendments), every anchored
+print verifies in exactly its own debited slot and nowhere else, no forged leaf verifies, serials
+are never reused within a design on the direct paths, and the auditor's serial rule never lets
+one serial verify twice across direct prints and anchors.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from ledger_helpers import b32
 from ledger_world import DAY, STANDARD, World
 
-from partledger.chain import ids
+from partledger.chain import ids, merkle
+from partledger.sdk.claims import SerialClaim, genuine_claims
 
 ZERO = b"\x00" * 32
 GAS = 1_500_000
@@ -58,8 +61,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.used: set[tuple[bytes, bytes]] = set()
         self.prints: list[ids.PrintRecord] = []
         self.invalidated: set[int] = set()
+        self.refunded: set[int] = set()
         self.latest = w.licence_qualified
         self.anchors = 0
+        # (root, anchoredAt, licence ids, counts, records) of every accepted anchor
+        self.anchored: list[tuple[bytes, int, list[bytes], list[int], list[ids.PrintRecord]]] = []
 
     def teardown(self) -> None:
         self.world.chain.w3.provider.make_request("evm_revert", [self.snapshot_id])
@@ -191,18 +197,21 @@ class LedgerMachine(RuleBasedStateMachine):
         self.used.add((model.design, record.serial))
         self.prints.append(record)
 
-    @rule(data=st.data(), count=st.integers(1, 4))
-    def anchor(self, data: st.DataObject, count: int) -> None:
-        self._anchor(data.draw(st.sampled_from(self._licence_ids())), count)
+    @rule(data=st.data(), serials=st.lists(st.integers(0, 20), min_size=1, max_size=4))
+    def anchor(self, data: st.DataObject, serials: list[int]) -> None:
+        self._anchor(data.draw(st.sampled_from(self._licence_ids())), serials)
 
-    @rule(count=st.integers(1, 4))
-    def anchor_on_latest_licence(self, count: int) -> None:
-        self._anchor(self.latest, count)
+    @rule(serials=st.lists(st.integers(0, 20), min_size=1, max_size=4))
+    def anchor_on_latest_licence(self, serials: list[int]) -> None:
+        self._anchor(self.latest, serials)
 
-    def _anchor(self, lid: bytes, count: int) -> None:
+    def _anchor(self, lid: bytes, serials: list[int]) -> None:
+        """Anchor a real tree; serials come from the direct paths' pool, so some repeat."""
         model = self.licences[lid]
         self.anchors += 1
-        root = b32(f"stateful root {self.anchors}")
+        count = len(serials)
+        records = [self._record(lid, s, True) for s in serials]
+        root = merkle.MerkleTree.of_prints(records).root
         entry = (model.design, model.index, count)
         expected = (
             model.status == "active"
@@ -211,9 +220,14 @@ class LedgerMachine(RuleBasedStateMachine):
             and model.design not in self.recalled
             and not model.requires_standard
         )
-        assert self._send(self.world.hub, "anchorBatch", root, [entry]) == expected
+        receipt = self.world.chain.send_raw_status(
+            self.world.hub, self.world.ledger, "anchorBatch", root, [entry], b32("doc"), gas=GAS
+        )
+        assert (receipt.status == 1) == expected
         if expected:
             self.licences[lid] = replace(model, printed=model.printed + count)
+            block = self.world.chain.w3.eth.get_block(receipt.blockNumber)
+            self.anchored.append((root, int(block["timestamp"]), [lid], [count], records))
 
     @rule(data=st.data(), by_oem=st.booleans())
     def invalidate(self, data: st.DataObject, by_oem: bool) -> None:
@@ -227,8 +241,26 @@ class LedgerMachine(RuleBasedStateMachine):
         if ok:
             self.invalidated.add(index)
             model = self.licences[record.licence_id]
-            if model.refund:
+            if model.refund and by_oem:  # the hub's word alone never gives a copy back
+                self.refunded.add(index)
                 self.licences[record.licence_id] = replace(model, printed=model.printed - 1)
+
+    @rule(data=st.data(), by_oem=st.booleans())
+    def refund(self, data: st.DataObject, by_oem: bool) -> None:
+        if not self.prints:
+            return
+        index = data.draw(st.integers(0, len(self.prints) - 1))
+        record = self.prints[index]
+        model = self.licences[record.licence_id]
+        account = self.world.oem if by_oem else self.world.hub
+        ok = self._send(account, "refundInvalidatedPrint", record.as_tuple())
+        expected = (
+            by_oem and index in self.invalidated and index not in self.refunded and model.refund
+        )
+        assert ok == expected
+        if ok:
+            self.refunded.add(index)
+            self.licences[record.licence_id] = replace(model, printed=model.printed - 1)
 
     @rule()
     def recall_second_design(self) -> None:
@@ -245,6 +277,47 @@ class LedgerMachine(RuleBasedStateMachine):
         for lid, model in self.licences.items():
             stored = self.world.ledger.functions.licence(lid).call()
             assert stored[2] == model.printed <= stored[1] == model.max_prints
+
+    @invariant()
+    def debited_prints_equal_attested_plus_anchored_less_refunded(self) -> None:
+        for lid, model in self.licences.items():
+            attested = sum(1 for r in self.prints if r.licence_id == lid)
+            refunded = sum(1 for i in self.refunded if self.prints[i].licence_id == lid)
+            anchored = sum(c for _, _, lids, counts, _ in self.anchored
+                           for l2, c in zip(lids, counts, strict=True) if l2 == lid)  # fmt: skip
+            assert attested + anchored - refunded == model.printed <= model.max_prints
+
+    @invariant()
+    def every_anchored_print_verifies_in_its_own_slot_only(self) -> None:
+        verify = self.world.ledger.functions.verifyAnchoredPrint
+        for root, at, lids, counts, records in self.anchored[-2:]:
+            tree = merkle.MerkleTree.of_prints(records)
+            for i, record in enumerate(records):
+                assert verify(root, record.as_tuple(), (i, at, lids, counts, tree.proof(i))).call()
+                forged = self.world.print(record.licence_id, f"forged-{i}")
+                assert not verify(
+                    root, forged.as_tuple(), (i, at, lids, counts, tree.proof(i))
+                ).call()
+                if len(records) > 1:
+                    other = (i + 1) % len(records)
+                    assert not verify(
+                        root, record.as_tuple(), (other, at, lids, counts, tree.proof(i))
+                    ).call()
+
+    @invariant()
+    def no_serial_verifies_twice(self) -> None:
+        claims = [
+            SerialClaim(self.licences[r.licence_id].design, r.serial, ("direct", n))
+            for n, r in enumerate(self.prints)
+        ]
+        for a, (_root, _at, _lids, _counts, records) in enumerate(self.anchored):
+            claims += [
+                SerialClaim(self.licences[r.licence_id].design, r.serial, ("anchor", a, i))
+                for i, r in enumerate(records)
+            ]
+        genuine = [c for c in claims if c in genuine_claims(claims)]
+        keys = [(c.design_id, c.serial) for c in genuine]
+        assert len(keys) == len(set(keys))
 
     @invariant()
     def every_accepted_serial_is_recorded_once(self) -> None:
