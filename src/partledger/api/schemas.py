@@ -224,6 +224,10 @@ class ProvenancePublic(BaseModel):
     qualification: dict[str, Any] | None
     invalidated: bool
     recalled: bool
+    refunded: bool = False
+    anchor: dict[str, Any] | None = None
+    serial_claims: list[dict[str, Any]] = []
+    unreadable_batches: list[str] = []
     verified: bool
     claims: list[ClaimPublic]
 

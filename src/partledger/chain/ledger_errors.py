@@ -71,6 +71,14 @@ class NotPrintAuthority(LedgerRefused):
     """Only the licensed hub or the design owner may invalidate the print."""
 
 
+class QualificationHeldByOther(LedgerRefused):
+    """Another certifier's qualification record is still within its window."""
+
+
+class RefundNotAllowed(LedgerRefused):
+    """The licence does not give copies back on invalidation."""
+
+
 class InvalidSignature(LedgerRefused):
     """The signature is not the licensed hub's."""
 
@@ -205,6 +213,14 @@ class PrintAlreadyInvalidated(LedgerConflict):
     """The print is invalidated already."""
 
 
+class PrintNotInvalidated(LedgerConflict):
+    """Only an invalidated print's copy can be given back."""
+
+
+class PrintAlreadyRefunded(LedgerConflict):
+    """The print's copy was given back already."""
+
+
 class InvalidAccountNonce(LedgerConflict):
     """The nonce was used already (or is not the current one)."""
 
@@ -236,6 +252,10 @@ class ZeroMaxPrints(LedgerInvalidInput):
 
 class ZeroRoot(LedgerInvalidInput):
     """The Merkle root is zero."""
+
+
+class ZeroDocumentHash(LedgerInvalidInput):
+    """The batch document hash is zero."""
 
 
 class InvalidHpkeKey(LedgerInvalidInput):

@@ -40,12 +40,12 @@ def print_report(provenance: Provenance, verification: Verification) -> None:
         ("terms hash", p.licence.terms_hash),
         ("hub", f"{p.hub['name']} @ {p.hub['locode']} ({p.hub['address']})"),
         ("machine", p.machine["machine_id"]),
-        ("qualification", "not required" if p.qualification is None else
-         f"{p.qualification['standard']} valid {p.qualification['valid_from']}.."
-         f"{p.qualification['valid_until']}"),
+        ("qualification", _qualification_text(p.qualification)),
         ("material lot hash", "0x" + p.record.material_lot_hash.hex()),
         ("quality report", "0x" + p.record.quality_report_hash.hex()),
-        ("attestation", f"{p.attestation.kind} in tx {p.attestation.tx_hash}"),
+        ("attestation", f"{p.attestation.kind} in tx {p.attestation.tx_hash}"
+                        + (f", leaf {p.anchor.leaf_index} of {p.anchor.root}" if p.anchor else "")),
+        ("attestations of this serial", str(len(p.serial_claims))),
         ("block", f"{p.attestation.block_number} ({p.attestation.confirmations} confirmations)"),
         ("invalidated", str(p.invalidated)),
     ]  # fmt: skip
@@ -59,6 +59,17 @@ def print_report(provenance: Provenance, verification: Verification) -> None:
     console.print(claims)
     verdict = "[bold green]VERIFIED[/]" if verification.ok else "[bold red]NOT VERIFIED[/]"
     console.print(verdict)
+
+
+def _qualification_text(q: dict[str, object] | None) -> str:
+    """The record in force at the print, as the auditor judged it."""
+    if q is None:
+        return "not required"
+    if q.get("certifier") is None:
+        return f"{q['standard']}: no record before the print"
+    state = "in force" if q["in_force"] else "NOT in force"
+    return (f"{q['standard']} by {q['certifier']}, valid {q['valid_from']}..{q['valid_until']}, "
+            f"{state} at the print (record of block {q['recorded_at_block']})")  # fmt: skip
 
 
 def _abbreviate(text: str) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from partledger.sdk.admin import Admin, Role
 from partledger.sdk.auditor import Attestation, Auditor, Claim, Provenance, Verification
+from partledger.sdk.batches import AnchoredBatch, BatchDocumentError
 from partledger.sdk.certifier import Certifier
+from partledger.sdk.claims import SerialClaim, genuine_claims
+from partledger.sdk.evidence import AnchorEvidence, SerialClaimRef
 from partledger.sdk.hub import (
-    AnchoredBatch,
     AttestedPrint,
     Hub,
     LicenceNotUsable,
@@ -32,10 +34,12 @@ from partledger.sdk.types import InvalidIdentifier, TxRef
 
 __all__ = [
     "Admin",
+    "AnchorEvidence",
     "AnchoredBatch",
     "Attestation",
     "AttestedPrint",
     "Auditor",
+    "BatchDocumentError",
     "Certifier",
     "Claim",
     "DesignAlreadyRegistered",
@@ -55,11 +59,14 @@ __all__ = [
     "Provenance",
     "RegisteredDesign",
     "Role",
+    "SerialClaim",
+    "SerialClaimRef",
     "ServiceClient",
     "ServiceError",
     "SignedAttestation",
     "TxRef",
     "Verification",
+    "genuine_claims",
     "load_batch",
     "read_licence",
     "relay_attestation",

@@ -1,9 +1,12 @@
 """The auditor's client: assemble a part's provenance and verify every claim on-chain.
 
 No role is needed: every read is public. ``provenance()`` gathers design,
-revision, owner, licence, hub, machine, qualification, the attestation and its
-block; ``verify()`` re-checks each claim against the chain (and the blob store
-when it has one) and names each claim that fails.
+revision, owner, licence, hub, machine, the qualification in force at the print,
+the attestation and its block, and every other attestation of the same serial
+(direct or in a published batch document); ``verify()`` re-checks each claim
+against the chain (and the blob store when it has one) and names each claim that
+fails. A part verifies only if its serial has exactly one attestation, and an
+anchored part only with its batch document, in the slot its licence was debited.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from web3 import Web3
 
 from partledger.chain import ids
 from partledger.chain.ids import PrintRecord
-from partledger.chain.ledger_errors import UnknownPrint
-from partledger.chain.merkle import MerkleTree
-from partledger.sdk.hub import DESIGN_STATUS, AnchoredBatch, LicenceView, read_licence
+from partledger.chain.ledger_errors import UnknownLicence, UnknownPrint
+from partledger.sdk.batches import AnchoredBatch
+from partledger.sdk.evidence import AnchorEvidence, ChainEvidence, SerialClaimRef
+from partledger.sdk.hub import DESIGN_STATUS, LicenceView, read_licence
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.types import ZERO32, decode_standard, hex32, to_bytes32
 from partledger.storage import blob_digest
@@ -46,6 +50,7 @@ class Attestation:
     confirmations: int
     merkle_root: str | None = None
     merkle_proof: tuple[str, ...] = ()
+    log_index: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,10 @@ class Provenance:
     qualification: dict[str, Any] | None
     invalidated: bool
     recalled: bool
+    refunded: bool = False
+    anchor: AnchorEvidence | None = None
+    serial_claims: tuple[SerialClaimRef, ...] = ()
+    unreadable_batches: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,28 +108,40 @@ class Auditor:
     def provenance(
         self, design_id: str, serial_number: str, *, batch: AnchoredBatch | None = None
     ) -> Provenance:
-        """The part's provenance; Merkle-anchored parts need the hub's ``batch``."""
+        """The part's provenance and every attestation of its serial.
+
+        Anchored parts are found through the published batch documents of the anchors of the
+        design's licensed hubs; ``batch`` names one explicitly (it must be anchored on-chain).
+        """
         design = to_bytes32(design_id, "design id")
         serial = ids.serial_hash(serial_number)
-        logs = self.ledger.prints.events.PrintAttested().get_logs(
-            from_block=self.ledger.deployment.start_block,
-            argument_filters={"designId": design, "serial": serial},
-        )
-        if logs:
-            log = logs[-1]
-            args = log["args"]
-            record = PrintRecord(
-                bytes(args["licenceId"]), serial, bytes(args["machineId"]),
-                bytes(args["materialLotHash"]), bytes(args["qualityReportHash"]),
-            )  # fmt: skip
-            attestation = self._attestation(log["transactionHash"], log["blockNumber"])
-        elif batch is not None and serial_number in batch.serial_numbers:
-            index = batch.serial_numbers.index(serial_number)
-            record = batch.records[index]
-            attestation = self._anchor_attestation(batch, index)
-        else:
+        evidence = ChainEvidence(self.ledger)
+        direct = evidence.direct_claims(design, serial)
+        anchored, unreadable = evidence.anchored_claims(design, serial)
+        chosen: tuple[SerialClaimRef, AnchorEvidence | None] | None = None
+        if batch is not None:
+            given = evidence.anchored_claim_in(batch, serial_number)
+            if given is None:
+                raise UnknownPrint("UnknownPrint", {"designId": design, "serial": serial})
+            if not any(c.root == given[0].root for c, _ in anchored):
+                anchored.append(given)
+            chosen = given
+        claims = [*direct, *(c for c, _ in anchored)]
+        if not claims:
             raise UnknownPrint("UnknownPrint", {"designId": design, "serial": serial})
-        return self._assemble(design, serial_number, record, attestation)
+        if chosen is None:
+            chosen = (direct[0], None) if direct else anchored[0]
+        claim, anchor = chosen
+        attestation = self._attestation(claim.tx_hash, claim.block_number)
+        attestation = dataclasses.replace(attestation, log_index=claim.log_index)
+        if anchor is not None:
+            attestation = dataclasses.replace(
+                attestation, kind="merkle", merkle_root=anchor.root, merkle_proof=anchor.path
+            )
+        return self._assemble(
+            design, serial_number, claim.record, attestation, evidence,
+            anchor=anchor, claims=tuple(claims), unreadable=tuple(unreadable),
+        )  # fmt: skip
 
     def _attestation(self, tx_hash: Any, block_number: int) -> Attestation:
         tx = self.ledger.w3.eth.get_transaction(tx_hash)
@@ -135,40 +156,39 @@ class Auditor:
             confirmations=self.ledger.w3.eth.block_number - int(block_number) + 1,
         )
 
-    def _anchor_attestation(self, batch: AnchoredBatch, index: int) -> Attestation:
-        root = to_bytes32(batch.root)
-        logs = self.ledger.prints.events.BatchAnchored().get_logs(
-            from_block=self.ledger.deployment.start_block, argument_filters={"root": root}
-        )
-        if not logs:
-            raise UnknownPrint("UnknownPrint", {"root": root})
-        base = self._attestation(logs[0]["transactionHash"], logs[0]["blockNumber"])
-        proof = MerkleTree.of_prints(batch.records).proof(index)
-        return dataclasses.replace(
-            base, kind="merkle", merkle_root=batch.root, merkle_proof=tuple(map(hex32, proof))
-        )
-
     def _assemble(
-        self, design: bytes, serial_number: str, record: PrintRecord, attestation: Attestation
+        self,
+        design: bytes,
+        serial_number: str,
+        record: PrintRecord,
+        attestation: Attestation,
+        evidence: ChainEvidence,
+        *,
+        anchor: AnchorEvidence | None,
+        claims: tuple[SerialClaimRef, ...],
+        unreadable: tuple[str, ...],
     ) -> Provenance:
         view = self.ledger.view
         d = view(REGISTRY, "design", design)
-        licence = read_licence(self.ledger, hex32(record.licence_id))
+        try:
+            licence = read_licence(self.ledger, hex32(record.licence_id))
+        except UnknownLicence:  # a leaf naming a licence that was never issued is no print
+            raise UnknownPrint(
+                "UnknownPrint", {"designId": design, "serial": record.serial}
+            ) from None
         hub_address = ids.hub_of_licence(record.licence_id)
         h = view(PRINT_LEDGER, "hub", hub_address)
         m = view(PRINT_LEDGER, "machine", record.machine_id)
         qualification = None
         if licence.required_standard != ZERO32:
-            q = view(PRINT_LEDGER, "qualification", record.machine_id, licence.required_standard)
-            qualification = {
-                "standard": decode_standard(licence.required_standard),
-                "certifier": q[0],
-                "valid_from": int(q[1]),
-                "valid_until": int(q[2]),
-                "revoked": bool(q[3]),
-                "certificate_hash": hex32(q[4]),
-            }
+            position = (attestation.block_number, attestation.log_index)
+            found = evidence.qualification_at(
+                record.machine_id, licence.required_standard, position, attestation.timestamp
+            )
+            qualification = {"standard": decode_standard(licence.required_standard)}
+            qualification.update(found or {"in_force": False, "certifier": None})
         _attested, invalidated, recalled = view(PRINT_LEDGER, "printStatus", design, record.serial)
+        refunded = bool(view(PRINT_LEDGER, "isPrintRefunded", design, record.serial))
         return Provenance(
             design_id=hex32(design),
             serial_number=serial_number,
@@ -195,11 +215,18 @@ class Auditor:
                 "machine_id": hex32(record.machine_id),
                 "hub": m[0],
                 "retired": bool(m[1]),
-                "machine_hash": hex32(m[2]),
+                "registered_at": int(m[2]),
+                "retired_at": int(m[3]) or None,
+                "machine_hash": hex32(m[4]),
             },
             qualification=qualification,
-            invalidated=bool(invalidated),
+            # an anchored print has no on-chain record to invalidate: its status is the design's
+            invalidated=bool(invalidated) and anchor is None,
             recalled=bool(recalled) or DESIGN_STATUS[d[2]] == "Recalled",
+            refunded=refunded and anchor is None,
+            anchor=anchor,
+            serial_claims=claims,
+            unreadable_batches=unreadable,
         )
 
     # -- verifying ---------------------------------------------------------------------------
@@ -207,6 +234,9 @@ class Auditor:
         """Re-check every claim of ``p`` against the chain (and the blob store)."""
         claims = [
             self._check_record(p),
+            *self._check_batch_document(p),
+            self._check_serial_unique(p),
+            self._check_in_service(p),
             self._check_block(p),
             _claim(
                 "licence.design", p.licence.design_id == p.design_id,
@@ -226,19 +256,61 @@ class Auditor:
 
     def _check_record(self, p: Provenance) -> Claim:
         design = to_bytes32(p.design_id)
-        if p.attestation.kind == "merkle":
-            assert p.attestation.merkle_root is not None
+        if p.anchor is not None:
+            a = p.anchor
             ok = self.ledger.view(
-                PRINT_LEDGER, "verifyAnchoredPrint", to_bytes32(p.attestation.merkle_root),
-                p.record.as_tuple(), [to_bytes32(x) for x in p.attestation.merkle_proof],
+                PRINT_LEDGER, "verifyAnchoredPrint", to_bytes32(a.root),
+                p.record.as_tuple(), a.proof_args(),
             )  # fmt: skip
-            return _claim("print.record", bool(ok), f"Merkle proof to {p.attestation.merkle_root}")
+            return _claim(
+                "print.record", bool(ok),
+                f"leaf {a.leaf_index} of anchor {a.root}: in the slot range debited from its "
+                f"licence, machine in service at the anchor, RFC 9162 proof"
+                + ("" if ok else " — refused by verifyAnchoredPrint"),
+            )  # fmt: skip
         stored = bytes(self.ledger.view(PRINT_LEDGER, "printCommitment", design, p.record.serial))
         expected = ids.print_commitment(p.record)
         return _claim(
             "print.record", stored == expected,
             f"on-chain commitment {hex32(stored)}, record hashes to {hex32(expected)}",
         )  # fmt: skip
+
+    def _check_batch_document(self, p: Provenance) -> list[Claim]:
+        if p.anchor is None:
+            return []
+        problem = p.anchor.document_problem
+        return [
+            _claim(
+                "print.batch_document",
+                problem is None,
+                problem
+                or f"document {p.anchor.document_hash} committed on-chain: every leaf "
+                "in its licence's slot, root recomputed",
+            )
+        ]
+
+    def _check_serial_unique(self, p: Provenance) -> Claim:
+        claims = p.serial_claims
+        detail = (
+            "the only attestation of this serial"
+            if len(claims) == 1
+            else f"{len(claims)} attestations of this serial: "
+            + "; ".join(c.describe() for c in claims)
+        )
+        if p.unreadable_batches:
+            detail += f" ({len(p.unreadable_batches)} anchor(s) without a readable document)"
+        return _claim("print.serial_unique", len(claims) == 1, detail)
+
+    def _check_in_service(self, p: Provenance) -> Claim:
+        problems = [
+            text for flag, text in (
+                (p.invalidated, "invalidated (scrapped or failed QA)"),
+                (p.recalled, "its design is recalled"),
+            ) if flag
+        ]  # fmt: skip
+        return _claim(
+            "print.in_service", not problems, "; ".join(problems) or "not invalidated or recalled"
+        )
 
     def _check_block(self, p: Provenance) -> Claim:
         block = self.ledger.w3.eth.get_block(p.attestation.block_number)
@@ -262,23 +334,18 @@ class Auditor:
         standard = p.licence.required_standard
         if standard == ZERO32:
             return _claim("machine.qualification", True, "the licence requires none")
-        q = self.ledger.view(PRINT_LEDGER, "qualification", p.record.machine_id, standard)
-        at = p.attestation.timestamp
-        in_window = int(q[0], 16) != 0 and q[1] <= at <= q[2]
-        revoked_before = bool(q[3]) and self._revoked_before(p, standard)
+        q = p.qualification or {}
+        if q.get("certifier") is None:
+            return _claim(
+                "machine.qualification", False,
+                f"no {decode_standard(standard)} record before the print",
+            )  # fmt: skip
         return _claim(
-            "machine.qualification", in_window and not revoked_before,
-            f"{decode_standard(standard)} valid {q[1]}..{q[2]}, print at {at}"
-            + (", revoked before the print" if revoked_before else ""),
+            "machine.qualification", bool(q["in_force"]),
+            f"{q['standard']} by {q['certifier']} (recorded in block {q['recorded_at_block']}), "
+            f"valid {q['valid_from']}..{q['valid_until']}, print at {q['judged_at']}"
+            + (f", revoked by {q['revoked_by']} before the print" if q["revoked"] else ""),
         )  # fmt: skip
-
-    def _revoked_before(self, p: Provenance, standard: bytes) -> bool:
-        logs = self.ledger.prints.events.QualificationRevoked().get_logs(
-            from_block=self.ledger.deployment.start_block,
-            to_block=p.attestation.block_number,
-            argument_filters={"subject": p.record.machine_id, "standard": standard},
-        )
-        return bool(logs)
 
     def _check_design(self, p: Provenance) -> Claim:
         d = self.ledger.view(REGISTRY, "design", to_bytes32(p.design_id))

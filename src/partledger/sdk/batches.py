@@ -27,6 +27,7 @@ __all__ = [
     "AnchoredBatch",
     "BatchDocumentError",
     "BatchEntry",
+    "batch_problem",
     "layout_batch",
     "parse_batch_document",
     "read_batch_document",
@@ -144,8 +145,8 @@ def layout_batch(
     )
 
 
-def parse_batch_document(data: bytes, blob_id: str = "") -> AnchoredBatch:
-    """Parse and check a batch document: kind, shapes, root, and leaves in their licence's range.
+def parse_batch_document(data: bytes, blob_id: str = "", *, strict: bool = True) -> AnchoredBatch:
+    """Parse a batch document; with ``strict`` also check it (``batch_problem``).
 
     Raises ``BatchDocumentError`` naming what is wrong. It does not check the chain: the caller
     compares root, entries and document hash with the ``BatchAnchored`` event.
@@ -158,9 +159,9 @@ def parse_batch_document(data: bytes, blob_id: str = "") -> AnchoredBatch:
             BatchEntry(
                 to_bytes32(e["licenceId"]), to_bytes32(e["designId"]),
                 int(e["licenceIndex"]), int(e["count"]),
-            )  # fmt: skip
+            )
             for e in doc["entries"]
-        )
+        )  # fmt: skip
         prints = doc["prints"]
         records = tuple(PrintRecord(*(to_bytes32(v) for v in p["record"])) for p in prints)
         serials = tuple(str(p["serialNumber"]) for p in prints)
@@ -174,25 +175,33 @@ def parse_batch_document(data: bytes, blob_id: str = "") -> AnchoredBatch:
         raise BatchDocumentError("the batch document lists no prints")
     if positions != list(range(len(records))):
         raise BatchDocumentError("leaf indexes are not 0..n-1 in order")
-    if sum(e.count for e in entries) != len(records):
-        raise BatchDocumentError(
-            f"entries debit {sum(e.count for e in entries)} prints, the document lists {len(records)}"
-        )
     batch = AnchoredBatch(root, entries, records, serials, blob_id, TxRef("", 0), hub)
-    for i, record in enumerate(records):
-        if batch.slot_licence(i) != record.licence_id:
-            raise BatchDocumentError(
-                f"leaf {i} names licence {hex32(record.licence_id)}, but the slot belongs to "
-                f"{hex32(batch.slot_licence(i) or b'')}"
-            )
-    computed = hex32(batch.tree().root)
-    if computed.lower() != root.lower():
-        raise BatchDocumentError(f"the leaves hash to root {computed}, the document says {root}")
+    problem = batch_problem(batch) if strict else None
+    if problem is not None:
+        raise BatchDocumentError(problem)
     return batch
 
 
-def read_batch_document(store: BlobStore, batch_blob: str) -> AnchoredBatch:
+def batch_problem(batch: AnchoredBatch) -> str | None:
+    """Why a batch breaks the layout rules (None if it keeps them): every leaf in the slot range
+    of its own licence, exactly as many leaves as debited, the root recomputed from the leaves."""
+    debited = sum(e.count for e in batch.entries)
+    if debited != len(batch.records):
+        return f"entries debit {debited} prints, the document lists {len(batch.records)}"
+    for i, record in enumerate(batch.records):
+        owner = batch.slot_licence(i)
+        if owner != record.licence_id:
+            return (
+                f"leaf {i} names licence {hex32(record.licence_id)}, but the slot belongs to "
+                f"{hex32(owner or b'')}"
+            )
+    computed = hex32(batch.tree().root)
+    if computed.lower() != batch.root.lower():
+        return f"the leaves hash to root {computed}, the document says {batch.root}"
+    return None
+
+
+def read_batch_document(store: BlobStore, batch_blob: str, *, strict: bool = True) -> AnchoredBatch:
     """Read a batch document from the blob store (hash-checked) and parse it."""
-    return parse_batch_document(
-        get_bytes(store, batch_blob, max_bytes=MAX_DOCUMENT_BYTES), batch_blob
-    )
+    data = get_bytes(store, batch_blob, max_bytes=MAX_DOCUMENT_BYTES)
+    return parse_batch_document(data, batch_blob, strict=strict)

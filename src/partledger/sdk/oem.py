@@ -20,6 +20,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from partledger.chain.ids import PrintRecord
 from partledger.chain.ledger_errors import ContentAlreadyRegistered
 from partledger.crypto import DataKey, HpkePublicKey, Identity, WrappedKey, unwrap_dek, wrap_dek
 from partledger.errors import PartLedgerError
@@ -408,6 +409,17 @@ class Oem:
 
     def revoke_licence(self, licence_id: str, reason: bytes = b"") -> TxRef:
         return self._ledger_tx("revokeLicence", to_bytes32(licence_id), _reason(reason))
+
+    def invalidate_print(self, record: PrintRecord, reason: bytes) -> TxRef:
+        """Invalidate a print of one of this OEM's designs; on a refunding licence the copy
+        goes back to the licence (the hub's own invalidation never refunds)."""
+        if not reason:
+            raise ValueError("an invalidation needs a reason")
+        return self._ledger_tx("invalidatePrint", record.as_tuple(), Web3.keccak(reason))
+
+    def refund_print(self, record: PrintRecord) -> TxRef:
+        """Confirm a hub's invalidation and give the copy back (refunding licences only)."""
+        return self._ledger_tx("refundInvalidatedPrint", record.as_tuple())
 
     def _ledger_tx(self, fn: str, *args: Any) -> TxRef:
         sent = self.ledger.transact(self.account, PRINT_LEDGER, fn, *args)

@@ -105,6 +105,11 @@ class AuditService:
         licence["remaining"] = p.licence.remaining
         attestation = asdict(p.attestation)
         attestation["merkle_proof"] = list(p.attestation.merkle_proof)
+        anchor = None
+        if p.anchor is not None:
+            anchor = asdict(p.anchor)
+            anchor.update(licence_ids=list(p.anchor.licence_ids), counts=list(p.anchor.counts),
+                          path=list(p.anchor.path))  # fmt: skip
         return {
             "design_id": p.design_id,
             "serial_number": p.serial_number,
@@ -123,6 +128,20 @@ class AuditService:
             "qualification": p.qualification,
             "invalidated": p.invalidated,
             "recalled": p.recalled,
+            "refunded": p.refunded,
+            "anchor": anchor,
+            "serial_claims": [
+                {
+                    "kind": c.kind,
+                    "tx_hash": c.tx_hash,
+                    "block_number": c.block_number,
+                    "root": c.root,
+                    "leaf_index": c.leaf_index,
+                    "description": c.describe(),
+                }
+                for c in p.serial_claims
+            ],
+            "unreadable_batches": list(p.unreadable_batches),
             "verified": verification.ok,
             "claims": [asdict(c) for c in verification.claims],
         }

@@ -209,7 +209,7 @@ class LedgerService:
             machine_id = bytes(log["args"]["machineId"])
             m = self.ledger.view(PRINT_LEDGER, "machine", machine_id)
             out.append(
-                {"machine_id": hex32(machine_id), "machine_hash": hex32(m[2]), "retired": m[1]}
+                {"machine_id": hex32(machine_id), "machine_hash": hex32(m[4]), "retired": m[1]}
             )
         return out
 
