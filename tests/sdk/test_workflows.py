@@ -161,7 +161,8 @@ def test_recall_stops_prints_and_shows_on_provenance(world: World) -> None:
         _licence(world, design.design_id)
     provenance = world.auditor.provenance(design.design_id, "SN-1")
     assert provenance.recalled and provenance.design["status"] == "Recalled"
-    assert world.auditor.verify(provenance).ok
+    # genuine, but no longer to be used: the report says so and does not verify
+    assert world.auditor.verify(provenance).failed == ["print.in_service"]
 
 
 def test_tampered_container_is_caught_by_fetch_and_by_verify(world: World) -> None:
@@ -326,12 +327,13 @@ def test_invalidated_print_shows_on_provenance_and_refunds_only_if_licensed(worl
     a = world.hub.attest_print(_part(world, plain, "A"))
     b = world.hub.attest_print(_part(world, refunding, "B"))
     world.hub.invalidate_print(a.record, b"failed CT scan")
-    world.hub.invalidate_print(b.record, b"scrapped")
+    world.oem.invalidate_print(b.record, b"scrapped")  # the owner's word gives the copy back
     assert world.hub.licence(plain).printed == 1
     assert world.hub.licence(refunding).printed == 0
     provenance = world.auditor.provenance(design.design_id, "A")
-    assert provenance.invalidated
-    assert world.auditor.verify(provenance).ok
+    assert provenance.invalidated and not provenance.refunded
+    assert world.auditor.verify(provenance).failed == ["print.in_service"]
+    assert world.auditor.provenance(design.design_id, "B").refunded
     with pytest.raises(ValueError, match="reason"):
         world.hub.invalidate_print(a.record, b"")
 
