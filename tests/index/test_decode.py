@@ -121,18 +121,43 @@ def test_print_attested_row_names_the_hub_from_the_licence_id() -> None:
 
 def test_batch_anchored_also_writes_one_entry_per_licence() -> None:
     event = next(e for e in EVENTS if e["name"] == "BatchAnchored")
-    args = [b"r" * 32, "0x" + "cd" * 20, 30, [b"a" * 32, b"b" * 32], [10, 20]]
+    args = [b"r" * 32, "0x" + "cd" * 20, 30, [b"a" * 32, b"b" * 32], [10, 20], b"h" * 32]
     rows = LogDecoder(ABIS).decode([encode_log(event, args, block=9, index=3)], {})
-    assert rows["batch_anchors"][0][6:] == (b"r" * 32, b"\xcd" * 20, 30)
+    assert rows["batch_anchors"][0][6:] == (b"r" * 32, b"\xcd" * 20, 30, b"h" * 32)
     assert rows["batch_anchor_entries"] == [
         (9, 3, 0, b"r" * 32, b"a" * 32, 10),
         (9, 3, 1, b"r" * 32, b"b" * 32, 20),
     ]
 
 
+def test_batch_anchored_without_a_document_hash_stores_null() -> None:
+    event = next(e for e in EVENTS if e["name"] == "BatchAnchored")
+    args = [b"r" * 32, "0x" + "cd" * 20, 1, [b"a" * 32], [1], bytes(32)]
+    rows = LogDecoder(ABIS).decode([encode_log(event, args)], {})
+    assert rows["batch_anchors"][0][-1] is None
+
+
+def test_print_refunded_becomes_a_refund_row() -> None:
+    event = next(e for e in EVENTS if e["name"] == "PrintRefunded")
+    args = [b"l" * 32, b"d" * 32, b"s" * 32, "0x" + "ee" * 20]
+    rows = LogDecoder(ABIS).decode([encode_log(event, args, block=4, index=2)], {})
+    assert set(k for k, v in rows.items() if v) == {"print_refunds"}
+    [row] = rows["print_refunds"]
+    assert row[:2] == (4, 2) and row[6:] == (b"l" * 32, b"d" * 32, b"s" * 32, b"\xee" * 20)
+
+
+def test_print_skipped_keeps_the_position_and_the_revert_data() -> None:
+    event = next(e for e in EVENTS if e["name"] == "PrintSkipped")
+    reason = bytes.fromhex("deadbeef") + bytes(range(40))  # a custom error with arguments
+    args = [b"l" * 32, b"s" * 32, 7, reason]
+    rows = LogDecoder(ABIS).decode([encode_log(event, args)], {})
+    assert set(k for k, v in rows.items() if v) == {"print_skips"}
+    assert rows["print_skips"][0][6:] == (b"l" * 32, b"s" * 32, 7, reason)
+
+
 def test_an_undecodable_known_event_is_kept_raw_instead_of_stalling_the_index() -> None:
     event = next(e for e in EVENTS if e["name"] == "BatchAnchored")
-    args = [b"r" * 32, "0x" + "cd" * 20, 30, [b"a" * 32], [10, 20]]  # lengths differ
+    args = [b"r" * 32, "0x" + "cd" * 20, 30, [b"a" * 32], [10, 20], b"h" * 32]  # lengths differ
     decoder = LogDecoder(ABIS)
     rows = decoder.decode([encode_log(event, args)], {})
     assert not rows["batch_anchors"] and len(rows["raw_logs"]) == 1

@@ -388,6 +388,10 @@ def _print_invalidated(p: Position, a: tuple[Any, ...], out: Rows) -> None:
     out["print_invalidations"].append((*p, a[0], a[1], a[2], a[3], a[4], bool(a[5])))
 
 
+def _print_refunded(p: Position, a: tuple[Any, ...], out: Rows) -> None:
+    out["print_refunds"].append((*p, a[0], a[1], a[2], a[3]))
+
+
 def _int64(value: int) -> int:
     """A uint256 the index stores as BIGINT (counts, nonces): refuse what does not fit."""
     if value >= 2**63:
@@ -395,14 +399,18 @@ def _int64(value: int) -> int:
     return value
 
 
+def _print_skipped(p: Position, a: tuple[Any, ...], out: Rows) -> None:
+    out["print_skips"].append((*p, a[0], a[1], _int64(a[2]), bytes(a[3])))
+
+
 def _batch_anchored(p: Position, a: tuple[Any, ...], out: Rows) -> None:
-    root, hub, total, licence_ids, counts = a
+    root, hub, total, licence_ids, counts, document_hash = a
     if len(licence_ids) != len(counts):
         raise DecodeError("BatchAnchored: licenceIds and counts differ in length")
-    out["batch_anchors"].append((*p, root, hub, _int64(total)))
+    out["batch_anchors"].append((*p, root, hub, _int64(total), _nz(document_hash)))
     entries = out["batch_anchor_entries"]
     for i, (licence_id, count) in enumerate(zip(licence_ids, counts, strict=True)):
-        entries.append((p[0], p[1], i, root, licence_id, count))
+        entries.append((p[0], p[1], i, root, licence_id, _int64(count)))
 
 
 def _signatures_cancelled(p: Position, a: tuple[Any, ...], out: Rows) -> None:
@@ -458,7 +466,9 @@ HANDLERS: dict[str, Handler] = {
     "LicenceRevoked(bytes32,bytes32,address,bytes32)": _licence_event("revoked"),
     "PrintAttested(bytes32,bytes32,bytes32,bytes32,bytes32,bytes32)": _print_attested,
     "PrintInvalidated(bytes32,bytes32,bytes32,address,bytes32,bool)": _print_invalidated,
-    "BatchAnchored(bytes32,address,uint256,bytes32[],uint256[])": _batch_anchored,
+    "PrintRefunded(bytes32,bytes32,bytes32,address)": _print_refunded,
+    "PrintSkipped(bytes32,bytes32,uint256,bytes)": _print_skipped,
+    "BatchAnchored(bytes32,address,uint256,bytes32[],uint256[],bytes32)": _batch_anchored,
     "SignaturesCancelled(address,uint256)": _signatures_cancelled,
     "RoleGranted(bytes32,address,address)": _role("granted"),
     "RoleRevoked(bytes32,address,address)": _role("revoked"),

@@ -224,6 +224,34 @@ print_invalidations = Table(
     Index("ix_print_invalidations_licence_id", "licence_id"),
 )
 
+print_refunds = Table(
+    "print_refunds",
+    metadata,
+    *_position(),
+    Column("licence_id", H32, nullable=False),
+    Column("design_id", H32, nullable=False),
+    Column("serial", H32, nullable=False),
+    Column("refunded_by", ADDR, nullable=False),
+    Index("ix_print_refunds_serial", "serial"),
+    Index("ix_print_refunds_licence_id", "licence_id"),
+)
+"""PrintRefunded: the design owner gave back the copy of a print the hub had invalidated."""
+
+print_skips = Table(
+    "print_skips",
+    metadata,
+    *_position(),
+    Column("licence_id", H32, nullable=False),
+    Column("serial", H32, nullable=False),
+    # the skipped item's position in the submitted batch
+    Column("position", BigInteger, nullable=False),
+    # the item's revert data (a custom error, decodable with the ledger's ABI)
+    Column("reason", LargeBinary, nullable=False),
+    Index("ix_print_skips_licence_id", "licence_id"),
+    Index("ix_print_skips_serial", "serial"),
+)
+"""PrintSkipped: ``tryAttestBatchBySig`` skipped an item (nothing attested for it)."""
+
 batch_anchors = Table(
     "batch_anchors",
     metadata,
@@ -231,6 +259,8 @@ batch_anchors = Table(
     Column("root", H32, nullable=False),
     Column("hub", ADDR, nullable=False),
     Column("total_prints", BigInteger, nullable=False),
+    # SHA-256 of the published batch document (its blob id); NULL before PrintLedger 2.0
+    Column("document_hash", H32, nullable=True),
     Index("ix_batch_anchors_root", "root"),
     Index("ix_batch_anchors_hub", "hub"),
 )
@@ -246,6 +276,45 @@ batch_anchor_entries = Table(
     Column("count", BigInteger, nullable=False),
     Index("ix_batch_anchor_entries_licence_id", "licence_id"),
 )
+
+anchored_prints = Table(
+    "anchored_prints",
+    metadata,
+    # the BatchAnchored log's position, then the leaf's index in the tree
+    Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", H32, nullable=False),
+    Column("hub", ADDR, nullable=False),
+    Column("licence_id", H32, nullable=False),
+    Column("design_id", H32, nullable=False),
+    Column("serial", H32, nullable=False),
+    Column("machine_id", H32, nullable=False),
+    Column("material_lot_hash", H32, nullable=False),
+    Column("quality_report_hash", H32, nullable=False),
+    Index("ix_anchored_prints_serial", "serial"),
+    Index("ix_anchored_prints_licence_id", "licence_id"),
+)
+"""The leaves of anchored batches, read from their published batch documents (not from a log:
+``partledger.index.documents`` fills it; rolled back with the anchor)."""
+
+batch_documents = Table(
+    "batch_documents",
+    metadata,
+    # the BatchAnchored log's position
+    Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("root", H32, nullable=False),
+    Column("document_hash", H32, nullable=True),
+    # ingested | missing (retried on later syncs) | invalid (final)
+    Column("status", String(16), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("checked_at", BigInteger, nullable=False),
+    Index("ix_batch_documents_status", "status"),
+    Index("ix_batch_documents_root", "root"),
+)
+"""What became of each anchor's batch document (an anchor without a row was not tried yet)."""
 
 signature_cancellations = Table(
     "signature_cancellations",
@@ -302,11 +371,25 @@ EVENT_TABLES: tuple[Table, ...] = (
     licence_events,
     prints,
     print_invalidations,
+    print_refunds,
+    print_skips,
     batch_anchors,
     batch_anchor_entries,
     signature_cancellations,
     role_events,
     admin_events,
     raw_logs,
+    # derived from the anchors' batch documents; after batch_anchors, so that a rollback
+    # racing a document ingestion in another process waits for it, then removes its leaves
+    anchored_prints,
+    batch_documents,
 )
 """Every table whose rows hang off a log position (rolled back on reorg)."""
+
+PER_ANCHOR_TABLES: tuple[Table, ...] = (batch_anchor_entries, anchored_prints, batch_documents)
+"""Event tables whose rows are not one per log (several per anchor, or derived from it)."""
+
+LOG_TABLES: tuple[Table, ...] = tuple(
+    t for t in EVENT_TABLES if all(t is not p for p in PER_ANCHOR_TABLES)
+)
+"""The event tables holding exactly one row per indexed log."""
