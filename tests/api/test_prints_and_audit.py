@@ -79,7 +79,9 @@ def test_signed_attestations_are_relayed_once_and_become_final(service: Service)
     assert service.world.hub.licence(licence_id).printed == 5
 
 
-def test_one_bad_attestation_fails_alone_when_its_batch_reverts(service: Service) -> None:
+def test_one_bad_attestation_fails_alone_and_the_others_land_in_the_same_batch(
+    service: Service,
+) -> None:
     world = service.world
     licence_id = licensed(service)
     hub = service.headers(world.hub.account)
@@ -89,7 +91,42 @@ def test_one_bad_attestation_fails_alone_when_its_batch_reverts(service: Service
     finals = [wait_final(service, hub, r["receipt_id"]) for r in receipts.json()["receipts"]]
     assert [f["status"] for f in finals] == ["final", "final", "failed", "final", "final"]
     assert "SerialAlreadyUsed" in finals[2]["error"]
+    assert len({f["tx_hash"] for f in finals}) == 1  # skipped inside the batch, not retried
     assert world.hub.licence(licence_id).printed == 5  # 1 direct + 4 relayed
+
+
+def test_d_a_lifted_signature_cannot_sink_the_relayers_batch(service: Service) -> None:
+    """D: a third party submits one queued signature first; the batch still lands."""
+    world = service.world
+    ctx = service.client.app.state.context  # type: ignore[attr-defined]
+    relayer: Relayer = ctx.relayer
+    relayer.stop()
+    licence_id = licensed(service)
+    hub = service.headers(world.hub.account)
+    items = [signed(service, licence_id, f"SN-D{i}") for i in range(3)]
+    receipts = service.client.post("/v1/prints", headers=hub, json={"attestations": items})
+    lifted = items[1]
+    record = tuple(
+        bytes.fromhex(lifted[k][2:])
+        for k in ("licence_id", "serial", "machine_id", "material_lot_hash", "quality_report_hash")
+    )
+    world.ledger.transact(
+        world.certifier.account, "PrintLedger", "attestPrintBySig",
+        record, lifted["deadline"], bytes.fromhex(lifted["signature"][2:]),
+    )  # fmt: skip
+    fresh = Relayer(
+        ctx.engine, ctx.ledger, relayer.account, batch_size=100, window=0,
+        finality=0, metrics=ctx.metrics,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while fresh.counts() != {"mined": 3} and time.monotonic() < deadline:
+        fresh.step()
+        time.sleep(0.02)
+    finals = [wait_final(service, hub, r["receipt_id"]) for r in receipts.json()["receipts"]]
+    assert [f["status"] for f in finals] == ["final"] * 3
+    assert "another transaction" in finals[1]["error"]
+    assert finals[0]["tx_hash"] == finals[2]["tx_hash"]  # the batch landed, no solo retries
+    assert world.hub.licence(licence_id).printed == 3
 
 
 def test_a_hub_cannot_submit_or_see_another_hubs_prints(service: Service) -> None:

@@ -10,13 +10,15 @@ Flow of one attestation (one row of ``relay_queue``):
 the receipt reads ``final`` once the block is ``finality`` blocks deep.
 
 Batching: the worker collects up to ``batch_size`` queued rows (waiting at most
-``window`` seconds after the first) and relays them in ``attestBatchBySig``
+``window`` seconds after the first) and relays them in ``tryAttestBatchBySig``
 transactions of up to ``MAX_PER_TX`` prints (every row of a transaction shares its
 nonce and hash; its raw bytes are kept once, on the first row). Several
 transactions go out in one JSON-RPC batch request and their receipts are collected
-in batch requests. The contract's batch is all or nothing: when one reverts, each of
-its prints is requeued ``solo`` and relayed alone (``attestPrintBySig``), so one bad
-attestation fails alone and the others still land.
+in batch requests. The tolerant batch skips an item that would revert and says why in a
+``PrintSkipped`` event, so nobody can sink a batch by submitting one of its signatures
+first (that item's print is then attested all the same, by the other transaction). Should
+a batch transaction still revert as a whole (out of gas, paused), each of its prints is
+requeued ``solo`` and relayed alone (``attestPrintBySig``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -44,7 +47,7 @@ from partledger.api.services.metrics import Metrics
 from partledger.chain import ids
 from partledger.chain.eip712 import attest_print_digest
 from partledger.chain.ids import PrintRecord
-from partledger.chain.reverts import revert_from_exception
+from partledger.chain.reverts import decode_revert, revert_from_exception
 from partledger.sdk import Ledger
 from partledger.sdk.ledger import PRINT_LEDGER
 from partledger.sdk.types import hex32
@@ -54,10 +57,11 @@ from .db import relay_queue
 log = logging.getLogger("partledger.relayer")
 PRINT_TUPLE = "(bytes32,bytes32,bytes32,bytes32,bytes32)"
 SELECTOR = keccak(text=f"attestPrintBySig({PRINT_TUPLE},uint256,bytes)")[:4]
-BATCH_SELECTOR = keccak(text=f"attestBatchBySig({PRINT_TUPLE}[],uint256[],bytes[])")[:4]
+BATCH_SELECTOR = keccak(text=f"tryAttestBatchBySig({PRINT_TUPLE}[],uint256[],bytes[])")[:4]
+PRINT_SKIPPED = keccak(text="PrintSkipped(bytes32,bytes32,uint256,bytes)")
 RELAY_GAS = 400_000
 BATCH_GAS_BASE = 100_000
-BATCH_GAS_PER_PRINT = 80_000  # measured ~40k (EOA hubs); EIP-1271 hubs cost more
+BATCH_GAS_PER_PRINT = 80_000  # measured ~45k (EOA hubs, tolerant batch); EIP-1271 cost more
 MAX_PER_TX = 100  # PrintLedger.MAX_BATCH_SIZE
 RESEND_AFTER = 5.0
 DEV_RESEND_AFTER = 1.0  # anvil strands bursts (foundry #10122): nudge it sooner
@@ -510,9 +514,15 @@ class Relayer:
                     self.metrics.relayed_prints.labels("retried_alone").inc()
                     continue
                 error = None if ok else self._revert_reason(row, int(receipt["blockNumber"], 16))
+                skipped = _skip_reason(row, receipt) if ok and not row.solo else None
+                if skipped is not None:
+                    ok, error = False, skipped
                 if not ok and self._already_attested(row):
                     # an earlier transaction of ours carried it (a resend raced its receipt)
-                    ok, error = True, f"attested by an earlier relay; {error}"
+                    ok, error = (
+                        True,
+                        f"attested by another transaction of the same signature; {error}",
+                    )
                 conn.execute(
                     update(relay_queue)
                     .where(relay_queue.c.id == row.id)
@@ -546,6 +556,22 @@ class Relayer:
         return "reverted"
 
 
+def _skip_reason(row: Any, receipt: dict[str, Any]) -> str | None:
+    """Why the tolerant batch skipped this row's print (None if it was attested)."""
+    record = bytes(row.record)
+    for entry in receipt.get("logs", []):
+        topics = [bytes.fromhex(str(t)[2:]) for t in entry.get("topics", [])]
+        if (
+            len(topics) == 3
+            and topics[0] == PRINT_SKIPPED
+            and topics[1:] == [record[:32], record[32:64]]
+        ):
+            data = bytes.fromhex(str(entry["data"])[2:])
+            (_position, reason) = abi_decode(["uint256", "bytes"], data)
+            return f"skipped in the batch: {decode_revert(reason)}"
+    return None
+
+
 def _fields(row: Any) -> tuple[bytes, ...]:
     return tuple(bytes(row.record[i : i + 32]) for i in range(0, 160, 32))
 
@@ -559,7 +585,7 @@ def _single_call(row: Any) -> tuple[bytes, int]:
 
 
 def _batch_call(rows: list[Any]) -> tuple[bytes, int]:
-    """``attestBatchBySig(prints, deadlines, signatures)`` calldata and its gas limit."""
+    """``tryAttestBatchBySig(prints, deadlines, signatures)`` calldata and its gas limit."""
     data = BATCH_SELECTOR + abi_encode(
         [f"{PRINT_TUPLE}[]", "uint256[]", "bytes[]"],
         [[_fields(r) for r in rows], [int(r.deadline) for r in rows],
