@@ -189,3 +189,37 @@ def test_registering_the_same_file_again_exits_3_naming_the_design_and_changes_n
     _ok("index", "sync")
     report = _ok("reconcile", "--grace-hours", "0")
     assert report["clean"] is True, report["findings"]
+
+
+def test_hub_invalidation_keeps_the_copy_the_oem_refunds_it_and_audits_say_why(
+    cli_env: Path,
+) -> None:
+    hub = _onboard_oem_and_hub()
+    design_file = cli_env / "bracket.stl"
+    design_file.write_bytes(os.urandom(50_000))
+    design = _ok("design", "register", str(design_file), *REGISTER_ARGS)
+    licence = _ok(
+        "licence", "issue", design["design_id"], hub, "--as", "acme-oem", "--max-prints", "1",
+        "--refund-on-invalidate",
+    )["licence_id"]  # fmt: skip
+    machine = _ok(
+        "hub", "machine-add", "--as", "milan-hub", "--maker", "EOS", "--model", "P 396",
+        "--serial", "M-1",
+    )["machine_id"]  # fmt: skip
+    fields = ("--machine", machine, "--lot", "LOT-1")
+    _ok("print", "attest", licence, "SN-1", "--as", "milan-hub", *fields)
+    verified = runner.invoke(app, ["audit", "provenance", design["design_id"], "SN-1"])
+    assert verified.exit_code == 0, verified.output
+    _ok("print", "invalidate", licence, "SN-1", "--as", "milan-hub", *fields, "--reason", "QA")
+    # the hub's word alone gives nothing back: the licence is still used up
+    again = runner.invoke(app, ["print", "attest", licence, "SN-2", "--as", "milan-hub", *fields])
+    assert again.exit_code == 3 and "LicenceExhausted" in again.output, again.output
+    _ok("print", "refund", licence, "SN-1", "--as", "acme-oem", *fields)
+    _ok("print", "attest", licence, "SN-2", "--as", "milan-hub", *fields)
+    scrapped = runner.invoke(app, ["--json", "audit", "provenance", design["design_id"], "SN-1"])
+    assert scrapped.exit_code == 5, scrapped.output
+    claims = {c["name"]: c["passed"] for c in json.loads(scrapped.stdout)["claims"]}
+    assert claims["print.in_service"] is False
+    fake = runner.invoke(app, ["audit", "provenance", design["design_id"], "SN-FAKE"])
+    assert fake.exit_code == 5, fake.output
+    assert "not on the ledger" in fake.output and "NOT VERIFIED" in fake.output

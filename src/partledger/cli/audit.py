@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from partledger.chain.ledger_errors import UnknownPrint
 from partledger.cli.app import app
 from partledger.cli.common import Output, console, fail, guarded, open_ledger
 from partledger.sdk import Auditor, Provenance, Verification, load_batch
@@ -90,7 +91,15 @@ def provenance(
     with open_ledger() as ledger, guarded():
         auditor = Auditor(ledger)
         anchored = load_batch(ledger, batch) if batch else None
-        found = auditor.provenance(design_id, serial, batch=anchored)
+        try:
+            found = auditor.provenance(design_id, serial, batch=anchored)
+        except UnknownPrint:
+            fail(
+                f"part {serial!r} of design {design_id} is not on the ledger — NOT VERIFIED",
+                EXIT_UNVERIFIED,
+                "no attestation, direct or in a published batch document, names this serial: "
+                "it may be counterfeit, or its hub never published its batch",
+            )
         verification = auditor.verify(found, check_blobs=not no_blobs)
     Output.show(provenance_report(found, verification), lambda: print_report(found, verification))
     if not verification.ok:

@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
+from partledger.chain import ids
+from partledger.chain.ids import PrintRecord
 from partledger.cli.app import app
 from partledger.cli.common import Output, console, guarded, load_identity, open_ledger
-from partledger.sdk import Hub, PrintInput
+from partledger.crypto import Identity
+from partledger.sdk import Hub, Ledger, Oem, PrintInput
 from partledger.sdk.hub import relay_attestation
 
 print_app = typer.Typer(help="Print attestations.")
@@ -53,16 +56,47 @@ def attest(
 def invalidate(
     licence_id: str,
     serial: str,
-    identity: As,
+    identity: Annotated[str, typer.Option("--as", help="The licensed hub or the design's OEM.")],
     machine: Annotated[str, typer.Option()],
     lot: Annotated[str, typer.Option()],
     reason: Annotated[str, typer.Option(help="Why (scrapped, failed QA, ...).")],
     report: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
-    """Invalidate an attested print (the fields must match what was attested)."""
+    """Invalidate an attested print (the fields must match what was attested).
+
+    By the hub: the part is marked invalid, its copy stays used. By the design's OEM: on a
+    licence that refunds invalidations, the copy also goes back to the licence."""
     with open_ledger() as ledger, guarded():
-        hub = Hub(ledger, load_identity(identity))
-        part = _part(licence_id, serial, machine, lot, report)
-        record = part.record(hub._report_hash(part.quality_report))
-        tx = hub.invalidate_print(record, reason.encode())
+        actor = load_identity(identity)
+        record = _record(ledger, actor, licence_id, serial, machine, lot, report)
+        if ids.hub_of_licence(record.licence_id) == actor.eth_address:
+            tx = Hub(ledger, actor).invalidate_print(record, reason.encode())
+        else:
+            tx = Oem(ledger, actor).invalidate_print(record, reason.encode())
     Output.show(tx, lambda: console.print(f"invalidated {serial}: tx {tx.tx_hash}"))
+
+
+@print_app.command("refund")
+def refund(
+    licence_id: str,
+    serial: str,
+    identity: Annotated[str, typer.Option("--as", help="The design's OEM.")],
+    machine: Annotated[str, typer.Option()],
+    lot: Annotated[str, typer.Option()],
+    report: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Confirm a hub's invalidation and give the copy back to the licence (OEM)."""
+    with open_ledger() as ledger, guarded():
+        actor = load_identity(identity)
+        record = _record(ledger, actor, licence_id, serial, machine, lot, report)
+        tx = Oem(ledger, actor).refund_print(record)
+    Output.show(tx, lambda: console.print(f"refunded the copy of {serial}: tx {tx.tx_hash}"))
+
+
+def _record(
+    ledger: Ledger, actor: Identity, licence_id: str, serial: str, machine: str, lot: str,
+    report: Path | None,
+) -> PrintRecord:  # fmt: skip
+    """The attested record of a part, rebuilt from its fields (report hashed as stored)."""
+    part = _part(licence_id, serial, machine, lot, report)
+    return part.record(Hub(ledger, actor)._report_hash(part.quality_report))
