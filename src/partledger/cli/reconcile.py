@@ -16,6 +16,7 @@ from partledger.config import Settings
 from partledger.index import Indexer, IndexerConfig
 from partledger.reconcile import Options, Reconciler
 from partledger.sdk import Ledger
+from partledger.sdk.batches import read_batch_document
 
 index_app = typer.Typer(help="The SQL index of ledger events.")
 app.add_typer(index_app, name="index")
@@ -38,12 +39,21 @@ def open_indexer(ledger: Ledger) -> Iterator[Indexer]:
 
 @index_app.command("sync")
 def sync() -> None:
-    """Bring the index up to the chain head (handling reorgs)."""
+    """Bring the index up to the chain head (handling reorgs), with the anchored leaves of the
+    batch documents in the blob store (missing ones are tried again on the next sync)."""
     with open_ledger() as ledger, guarded(), open_indexer(ledger) as indexer:
+        store = ledger.store
+        indexer.documents = lambda blob: read_batch_document(store, blob)
         report = indexer.sync_once()
-    data = {"last_block": report.last_block, "logs": report.logs, "reorg": bool(report.reorg)}
-    Output.show(data, lambda: console.print(f"indexed up to block {report.last_block} "
-                                            f"({report.logs} new events)"))  # fmt: skip
+    docs = report.documents
+    documents = {k: getattr(docs, k, 0) for k in ("ingested", "missing", "invalid", "leaves")}
+    data = {"last_block": report.last_block, "logs": report.logs, "reorg": bool(report.reorg),
+            "documents": documents}  # fmt: skip
+    Output.show(data, lambda: console.print(
+        f"indexed up to block {report.last_block} ({report.logs} new events; batch documents: "
+        f"{documents['ingested']} ingested, {documents['missing']} missing, "
+        f"{documents['invalid']} invalid)"
+    ))  # fmt: skip
 
 
 @app.command()

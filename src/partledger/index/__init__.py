@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from partledger.index.db import normalize_url, open_database
 from partledger.index.decode import HANDLERS, LogDecoder
+from partledger.index.documents import (
+    BatchDocument,
+    DocumentReader,
+    DocumentsReport,
+    ingest_batch_documents,
+)
 from partledger.index.errors import (
     DecodeError,
     IndexerError,
@@ -22,6 +28,8 @@ from partledger.index.errors import (
 from partledger.index.fetch import AdaptiveSpan
 from partledger.index.indexer import Indexer, IndexerConfig, Reorg, SyncReport, ledger_abis
 from partledger.index.queries import (
+    AnchoredPrintRecord,
+    BatchDocumentStatus,
     ChainPosition,
     DesignView,
     HubView,
@@ -41,9 +49,14 @@ from partledger.index.store import SyncState
 __all__ = [
     "HANDLERS",
     "AdaptiveSpan",
+    "AnchoredPrintRecord",
+    "BatchDocument",
+    "BatchDocumentStatus",
     "ChainPosition",
     "DecodeError",
     "DesignView",
+    "DocumentReader",
+    "DocumentsReport",
     "HubView",
     "IndexMismatch",
     "IndexReader",
@@ -66,6 +79,7 @@ __all__ = [
     "SyncReport",
     "SyncState",
     "hub_subject",
+    "ingest_batch_documents",
     "ledger_abis",
     "normalize_url",
     "open_database",

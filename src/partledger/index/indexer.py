@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL
 
 from partledger.index.db import open_database
 from partledger.index.decode import LogDecoder
+from partledger.index.documents import DocumentReader, DocumentsReport, ingest_batch_documents
 from partledger.index.errors import IndexerError, IndexMismatch, ReorgTooDeep, RpcUnavailable
 from partledger.index.fetch import AdaptiveSpan, FetchedRange, fetch_ranges, prefetch
 from partledger.index.rpc import JsonRpc
@@ -63,6 +64,9 @@ class IndexerConfig:
     prefetch: bool = True
     poll_interval: float = 1.0
     rpc_timeout: float = 30.0
+    document_retry_seconds: float = 10.0
+    """How often batch documents that were missing are read again (new anchors' documents are
+    read on the sync that indexes them; the first sync of an ``Indexer`` retries them all)."""
 
     @classmethod
     def from_deployment(
@@ -103,6 +107,8 @@ class SyncReport:
     rows: int = 0
     reorg: Reorg | None = None
     interrupted: bool = False
+    documents: DocumentsReport | None = None
+    """What the batch-document ingestion did (``None``: no reader, or nothing to do)."""
     timings: dict[str, float] = field(
         default_factory=lambda: {"fetch": 0.0, "decode": 0.0, "insert": 0.0}
     )
@@ -111,8 +117,19 @@ class SyncReport:
 class Indexer:
     """Mirror every ledger event into the index database."""
 
-    def __init__(self, config: IndexerConfig, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        config: IndexerConfig,
+        *,
+        engine: Engine | None = None,
+        documents: DocumentReader | None = None,
+    ) -> None:
+        """``documents`` reads an anchored batch's published document by its blob id (e.g.
+        ``lambda blob: read_batch_document(store, blob)``): with it, every sync also stores
+        the anchored leaves (``partledger.index.documents``)."""
         self.config = config
+        self.documents = documents
+        self._documents_retried_at: float | None = None
         self.addresses = tuple(sorted(a.lower() for a in config.contracts.values()))
         abis = config.abis if config.abis is not None else ledger_abis(list(config.contracts))
         self.decoder = LogDecoder(abis)
@@ -252,6 +269,7 @@ class Indexer:
         report.last_block = state.last_block
         if last <= state.last_block:
             self._save_head(state, head, safe)
+            report.documents = self.ingest_documents(new_rows=report.reorg is not None)
             return report
         report.first_block = state.last_block + 1
         timings = report.timings
@@ -287,6 +305,23 @@ class Indexer:
             if stop is not None and stop.is_set():
                 report.interrupted = True
                 break
+        report.documents = self.ingest_documents(new_rows=report.rows > 0)
+        return report
+
+    def ingest_documents(self, *, new_rows: bool = True) -> DocumentsReport | None:
+        """Store the leaves of anchors whose batch document was not read yet (and, every
+        ``document_retry_seconds``, of those whose document was missing); ``None`` without a
+        reader or when nothing could have changed."""
+        if self.documents is None:
+            return None
+        now = time.monotonic()
+        last = self._documents_retried_at
+        retry = last is None or now - last >= self.config.document_retry_seconds
+        if not (new_rows or retry):
+            return None
+        report = ingest_batch_documents(self.engine, self.documents, retry_missing=retry)
+        if retry:
+            self._documents_retried_at = now
         return report
 
     @staticmethod

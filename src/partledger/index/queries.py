@@ -93,6 +93,35 @@ class InvalidationRecord:
 
 
 @dataclass(frozen=True)
+class AnchoredPrintRecord:
+    """One leaf of an anchored batch, read from its published batch document."""
+
+    root: str
+    leaf_index: int
+    licence_id: str
+    design_id: str
+    serial: str
+    hub: str
+    machine_id: str
+    material_lot_hash: str
+    quality_report_hash: str
+    position: ChainPosition
+    """The ``BatchAnchored`` log's position."""
+
+
+@dataclass(frozen=True)
+class BatchDocumentStatus:
+    """What became of an anchor's batch document (``status`` ``pending``: not read yet)."""
+
+    root: str
+    document_hash: str | None
+    status: str  # pending | ingested | missing | invalid
+    detail: str | None
+    attempts: int
+    position: ChainPosition
+
+
+@dataclass(frozen=True)
 class DesignView:
     design_id: str
     registrant: str
@@ -125,6 +154,17 @@ class LicenceView:
     anchored_prints: int
     """Prints debited by Merkle-anchored batches (-1 where not computed)."""
     position: ChainPosition
+    refunded_prints: int = -1
+    """Copies given back: invalidations that refunded, and ``PrintRefunded`` (-1 where not
+    computed)."""
+
+    @property
+    def printed(self) -> int:
+        """The licence's ``printed`` as the contract counts it: attested + anchored - refunded
+        (-1 where the counts were not computed)."""
+        if min(self.attested_prints, self.anchored_prints, self.refunded_prints) < 0:
+            return -1
+        return self.attested_prints + self.anchored_prints - self.refunded_prints
 
 
 @dataclass(frozen=True)
@@ -220,6 +260,22 @@ _SQL = {
     "attested_count": "SELECT COUNT(*) FROM prints WHERE licence_id = ?",
     "anchored_count": (
         "SELECT COALESCE(SUM(count), 0) FROM batch_anchor_entries WHERE licence_id = ?"
+    ),
+    "refunded_count": (
+        "SELECT (SELECT COUNT(*) FROM print_invalidations WHERE licence_id = ? AND refunded) "
+        "+ (SELECT COUNT(*) FROM print_refunds WHERE licence_id = ?)"
+    ),
+    "anchored_by_serial": (
+        "SELECT p.*, a.block_hash, a.block_time, a.tx_hash, a.contract FROM anchored_prints p "
+        "JOIN batch_anchors a ON a.block_number = p.block_number AND a.log_index = p.log_index "
+        "WHERE p.serial = ? ORDER BY p.block_number, p.log_index, p.leaf_index"
+    ),
+    "batch_documents": (
+        "SELECT a.block_number, a.log_index, a.block_hash, a.block_time, a.tx_hash, a.contract, "
+        "a.root, a.document_hash, d.status, d.detail, d.attempts FROM batch_anchors a "
+        "LEFT JOIN batch_documents d "
+        "ON d.block_number = a.block_number AND d.log_index = a.log_index "
+        "WHERE a.root = ? ORDER BY a.block_number, a.log_index"
     ),
     # the safe block rides along: one round trip less on the hot path
     "prints_by_serial": (
@@ -550,16 +606,23 @@ class IndexReader:
         views = []
         for m in rows:
             licence_id: bytes = m["licence_id"]
-            attested = anchored = -1
+            attested = anchored = refunded = -1
             if counts:
                 attested = int(self._scalar(conn, "attested_count", licence_id))
                 anchored = int(self._scalar(conn, "anchored_count", licence_id))
+                refunded = int(self._scalar(conn, "refunded_count", licence_id, licence_id))
             events = self._all(conn, "licence_events", licence_id)
-            views.append(self._licence_view(m, events, safe, attested, anchored))
+            views.append(self._licence_view(m, events, safe, attested, anchored, refunded))
         return views
 
     def _licence_view(
-        self, m: Record, events: list[Record], safe: int, attested: int, anchored: int
+        self,
+        m: Record,
+        events: list[Record],
+        safe: int,
+        attested: int,
+        anchored: int,
+        refunded: int = -1,
     ) -> LicenceView:
         licence_id: bytes = m["licence_id"]
         status = "active"
@@ -591,6 +654,7 @@ class IndexReader:
             attested_prints=attested,
             anchored_prints=anchored,
             position=self._position(m, safe),
+            refunded_prints=refunded,
         )
 
     def licence(self, licence_id: HexOrBytes) -> LicenceView | None:
@@ -684,6 +748,49 @@ class IndexReader:
         with self._connect() as conn:
             safe = self._safe(conn)
             return [self._print(m, safe) for m in self._prints_by_serial(conn, serial, design_id)]
+
+    def anchored_prints_by_serial(
+        self, serial: HexOrBytes, design_id: HexOrBytes | None = None
+    ) -> list[AnchoredPrintRecord]:
+        """Leaves of anchored batches with this serial (from the ingested batch documents)."""
+        with self._connect() as conn:
+            safe = self._safe(conn)
+            rows = self._all(conn, "anchored_by_serial", to_bytes(serial, 32))
+        design = None if design_id is None else to_bytes(design_id, 32)
+        return [
+            AnchoredPrintRecord(
+                root=_h(m["root"]),
+                leaf_index=int(m["leaf_index"]),
+                licence_id=_h(m["licence_id"]),
+                design_id=_h(m["design_id"]),
+                serial=_h(m["serial"]),
+                hub=_h(m["hub"]),
+                machine_id=_h(m["machine_id"]),
+                material_lot_hash=_h(m["material_lot_hash"]),
+                quality_report_hash=_h(m["quality_report_hash"]),
+                position=self._position(m, safe),
+            )
+            for m in rows
+            if design is None or bytes(m["design_id"]) == design
+        ]
+
+    def batch_documents(self, root: HexOrBytes) -> list[BatchDocumentStatus]:
+        """The batch-document status of the anchors of ``root`` (one, unless re-anchored after
+        a reorg)."""
+        with self._connect() as conn:
+            safe = self._safe(conn)
+            rows = self._all(conn, "batch_documents", to_bytes(root, 32))
+        return [
+            BatchDocumentStatus(
+                root=_h(m["root"]),
+                document_hash=_hex(m["document_hash"]),
+                status=m["status"] or "pending",
+                detail=m["detail"],
+                attempts=int(m["attempts"] or 0),
+                position=self._position(m, safe),
+            )
+            for m in rows
+        ]
 
     def provenance(
         self, serial: HexOrBytes, design_id: HexOrBytes | None = None

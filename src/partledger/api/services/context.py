@@ -30,6 +30,7 @@ from partledger.errors import ConfigError
 from partledger.index import Indexer, IndexerConfig, IndexReader, open_database
 from partledger.runtime import Runtime
 from partledger.sdk import Ledger
+from partledger.sdk.batches import read_batch_document
 
 log = logging.getLogger("partledger.api")
 DEV_CHAIN_IDS = (31337, 1337)
@@ -147,7 +148,12 @@ class ServiceContext:
             config = IndexerConfig.from_deployment(
                 self.ledger.deployment, rpc_url, self.settings.sqlalchemy_url, poll_interval=0.5
             )
-            self.indexer = Indexer(config, engine=self.index_engine)
+            store = self.ledger.store
+            self.indexer = Indexer(
+                config,
+                engine=self.index_engine,
+                documents=lambda blob: read_batch_document(store, blob),
+            )
             self._spawn("pl-indexer", self._run_indexer)
 
     def purge_leftovers(self) -> None:
