@@ -17,11 +17,19 @@ from sqlalchemy import Engine, func, select, union_all
 from web3 import Web3
 
 from partledger.index import schema
+from partledger.index.documents import (
+    INVALID,
+    MISSING,
+    DocumentsReport,
+    ingest_batch_documents,
+    is_missing,
+)
 from partledger.index.rpc import JsonRpc
 from partledger.index.store import Store
 from partledger.reconcile.findings import Finding, Severity
+from partledger.sdk.batches import read_batch_document
 from partledger.sdk.ledger import Ledger
-from partledger.storage import BlobNotFoundError, blob_digest
+from partledger.storage import BlobCorruptedError, BlobNotFoundError, blob_digest
 
 ZERO = b"\x00" * 32
 MERKLE_BATCH_KIND = b'"kind": "partledger/merkle-batch/v1"'
@@ -118,16 +126,29 @@ def check_licence_blobs(ledger: Ledger, engine: Engine, options: Options) -> lis
 
 
 def check_quality_reports(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
-    """Attestations whose quality-report blob is missing or does not match its hash."""
-    p = schema.prints.c
+    """Attestations (direct, and anchored leaves) whose quality-report blob is missing or does
+    not match its hash."""
+    p, ap = schema.prints.c, schema.anchored_prints.c
+    rows: list[tuple[bytes, bytes, bytes, dict[str, str]]]
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(p.licence_id, p.serial, p.quality_report_hash).where(
-                p.quality_report_hash != ZERO
+        rows = [
+            (licence_id, serial, report, {})
+            for licence_id, serial, report in conn.execute(
+                select(p.licence_id, p.serial, p.quality_report_hash).where(
+                    p.quality_report_hash != ZERO
+                )
             )
-        ).all()
+        ]
+        rows += [
+            (licence_id, serial, report, {"root": "0x" + _hex(root), "leaf": str(leaf)})
+            for licence_id, serial, report, root, leaf in conn.execute(
+                select(
+                    ap.licence_id, ap.serial, ap.quality_report_hash, ap.root, ap.leaf_index
+                ).where(ap.quality_report_hash != ZERO)
+            )
+        ]
     findings = []
-    for licence_id, serial, report in rows:
+    for licence_id, serial, report, where in rows:
         state = blob_state(ledger, _hex(report), options.deep)
         if state != "ok":
             findings.append(
@@ -137,7 +158,7 @@ def check_quality_reports(ledger: Ledger, engine: Engine, options: Options) -> l
                     Severity.WARNING,
                     "quality report",
                     _hex(report),
-                    {"licence": "0x" + _hex(licence_id), "serial": "0x" + _hex(serial)},
+                    {"licence": "0x" + _hex(licence_id), "serial": "0x" + _hex(serial), **where},
                 )
             )
     return findings
@@ -152,6 +173,8 @@ def referenced_blobs(ledger: Ledger, engine: Engine) -> set[str]:
         schema.licences.c.terms_hash,
         schema.licence_events.c.terms_hash,
         schema.prints.c.quality_report_hash,
+        schema.batch_anchors.c.document_hash,
+        schema.anchored_prints.c.quality_report_hash,
     ]
     referenced: set[str] = set()
     with engine.connect() as conn:
@@ -162,6 +185,8 @@ def referenced_blobs(ledger: Ledger, engine: Engine) -> set[str]:
 
 
 def _anchored_roots(engine: Engine) -> set[bytes]:
+    """Roots of anchors (batch documents of anchors without a document hash, emitted before
+    PrintLedger 2.0, are recognised by their root)."""
     with engine.connect() as conn:
         return {bytes(r) for (r,) in conn.execute(select(schema.batch_anchors.c.root))}
 
@@ -278,8 +303,7 @@ def indexed_positions(engine: Engine, up_to: int) -> Counter[tuple[int, int]]:
     """(block, log index) of every indexed log up to block ``up_to``."""
     selects = [
         select(t.c.block_number, t.c.log_index).where(t.c.block_number <= up_to)
-        for t in schema.EVENT_TABLES
-        if t is not schema.batch_anchor_entries
+        for t in schema.LOG_TABLES
     ]
     with engine.connect() as conn:
         return Counter((int(b), int(i)) for b, i in conn.execute(union_all(*selects)))
@@ -339,8 +363,10 @@ def check_index_events(ledger: Ledger, engine: Engine, options: Options) -> list
 
 
 def indexed_print_counts(engine: Engine) -> dict[bytes, int]:
-    """Prints debited per licence according to the index (attested + anchored - refunded)."""
-    p, a, inv = schema.prints.c, schema.batch_anchor_entries.c, schema.print_invalidations.c
+    """Prints debited per licence according to the index, as the contract counts ``printed``:
+    attested + anchored - refunded (invalidations that refunded, and ``PrintRefunded``)."""
+    p, a = schema.prints.c, schema.batch_anchor_entries.c
+    inv, ref = schema.print_invalidations.c, schema.print_refunds.c
     counts: Counter[bytes] = Counter()
     with engine.connect() as conn:
         for licence_id, n in conn.execute(
@@ -353,6 +379,10 @@ def indexed_print_counts(engine: Engine) -> dict[bytes, int]:
             counts[bytes(licence_id)] += int(n)
         refunded = select(inv.licence_id, func.count()).where(inv.refunded.is_(True))
         for licence_id, n in conn.execute(refunded.group_by(inv.licence_id)):
+            counts[bytes(licence_id)] -= int(n)
+        for licence_id, n in conn.execute(
+            select(ref.licence_id, func.count()).group_by(ref.licence_id)
+        ):
             counts[bytes(licence_id)] -= int(n)
         for (licence_id,) in conn.execute(select(schema.licences.c.licence_id)):
             counts.setdefault(bytes(licence_id), 0)
@@ -399,3 +429,148 @@ def _chain_printed(ledger: Ledger, licence_ids: Iterable[bytes]) -> dict[bytes, 
     finally:
         rpc.close()
     return out
+
+
+# -- anchored batches: their documents, and the serial rule -------------------------------------
+def _document_missing(exc: BaseException) -> bool:
+    """A stored copy that no longer hashes to the anchored hash counts as missing: the document
+    comes back when an intact copy is restored."""
+    return is_missing(exc) or isinstance(exc, BlobCorruptedError)
+
+
+def refresh_batch_documents(ledger: Ledger, engine: Engine) -> DocumentsReport:
+    """Bring the index's anchored leaves up to date with the blob store before the checks that
+    use them: documents not read yet, missing or invalid are read (again).
+
+    This writes derived rows only (``anchored_prints``, ``batch_documents``), exactly what an
+    indexer with a blob store would have written; an index synced without one catches up here.
+    """
+    store = ledger.store
+    return ingest_batch_documents(
+        engine,
+        lambda blob: read_batch_document(store, blob),
+        retry_missing=True,
+        retry_invalid=True,
+        missing=_document_missing,
+    )
+
+
+def check_batch_documents(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """Every anchor's published batch document is in the store and matches the anchor.
+
+    Without the document nobody can show which parts an anchor's debited slots hold, nor check
+    their serials: the anchored prints are unverifiable. Neither case is repairable here (only
+    the hub that anchored the batch holds the document; the chain commits to its hash).
+    """
+    b, d = schema.batch_anchors.c, schema.batch_documents.c
+    joined = schema.batch_anchors.outerjoin(
+        schema.batch_documents,
+        (d.block_number == b.block_number) & (d.log_index == b.log_index),
+    )
+    query = (
+        select(
+            b.root,
+            b.hub,
+            b.tx_hash,
+            b.block_number,
+            b.total_prints,
+            b.document_hash,
+            d.status,
+            d.detail,
+        )
+        .select_from(joined)
+        .where(d.status.is_(None) | d.status.in_([MISSING, INVALID]))
+        .order_by(b.block_number, b.log_index)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    findings = []
+    for root, hub, tx, block, total, document, status, detail in rows:
+        ids = {"root": "0x" + _hex(root), "hub": "0x" + _hex(hub), "tx": "0x" + _hex(tx)}
+        what = f"anchor {ids['root']} (tx {ids['tx']}, block {block}, {total} prints)"
+        if document is not None:
+            ids["document"] = _hex(document)
+        if status == INVALID:
+            findings.append(
+                Finding(
+                    "batch.document.invalid",
+                    Severity.ERROR,
+                    f"the batch document of {what} is invalid: {detail}; its anchored prints "
+                    "cannot be verified. Not repairable: the anchor commits to this document",
+                    ids,
+                )
+            )
+        else:  # missing, or not read yet (a reorg raced the refresh)
+            findings.append(
+                Finding(
+                    "batch.document.missing",
+                    Severity.ERROR,
+                    f"the batch document {ids.get('document', '(none)')} of {what} is not in "
+                    f"the blob store ({detail or 'not read yet'}); its anchored prints cannot "
+                    "be verified. Not repairable here: the hub that anchored the batch must "
+                    "publish the document",
+                    ids,
+                )
+            )
+    return findings
+
+
+def _claims(engine: Engine, design_id: bytes, serial: bytes) -> list[str]:
+    """Every attestation of (design, serial), oldest first: ``tx 0x..`` (direct) or
+    ``root 0x.. leaf N (tx 0x..)`` (anchored)."""
+    p, ap, b = schema.prints.c, schema.anchored_prints.c, schema.batch_anchors.c
+    with engine.connect() as conn:
+        direct = conn.execute(
+            select(p.block_number, p.log_index, p.tx_hash).where(
+                p.design_id == design_id, p.serial == serial
+            )
+        ).all()
+        anchored = conn.execute(
+            select(ap.block_number, ap.log_index, ap.leaf_index, ap.root, b.tx_hash)
+            .join(
+                schema.batch_anchors,
+                (b.block_number == ap.block_number) & (b.log_index == ap.log_index),
+            )
+            .where(ap.design_id == design_id, ap.serial == serial)
+        ).all()
+    claims = [((int(n), int(i), -1), f"tx 0x{_hex(tx)}") for n, i, tx in direct]
+    claims += [
+        ((int(n), int(i), int(leaf)), f"root 0x{_hex(root)} leaf {leaf} (tx 0x{_hex(tx)})")
+        for n, i, leaf, root, tx in anchored
+    ]
+    return [text for _, text in sorted(claims)]
+
+
+def check_duplicate_serials(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """The serial rule: a (design, serial) attested more than once, directly (``prints``) or
+    in anchored batches (``anchored_prints``), means two parts carry one serial and nobody can
+    tell which is genuine: every claim of it fails (``partledger.sdk.claims``)."""
+    p, ap = schema.prints.c, schema.anchored_prints.c
+    both = union_all(
+        select(p.design_id.label("design_id"), p.serial.label("serial")),
+        select(ap.design_id.label("design_id"), ap.serial.label("serial")),
+    ).subquery()
+    query = (
+        select(both.c.design_id, both.c.serial, func.count())
+        .group_by(both.c.design_id, both.c.serial)
+        .having(func.count() > 1)
+        .order_by(both.c.design_id, both.c.serial)
+    )
+    with engine.connect() as conn:
+        duplicated = conn.execute(query).all()
+    findings = []
+    for design_id, serial, n in duplicated:
+        claims = _claims(engine, bytes(design_id), bytes(serial))
+        ids = {"design": "0x" + _hex(design_id), "serial": "0x" + _hex(serial)}
+        ids.update({f"claim_{i}": claim for i, claim in enumerate(claims, 1)})
+        findings.append(
+            Finding(
+                "print.duplicate_serial",
+                Severity.CRITICAL,
+                f"serial {ids['serial']} of design {ids['design']} is attested {int(n)} times, "
+                f"so every claim of it fails: {'; '.join(claims)}. Not repairable: the chain "
+                "holds every one of them",
+                ids,
+            )
+        )
+    return findings

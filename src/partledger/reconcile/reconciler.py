@@ -31,6 +31,9 @@ CHECKS: dict[str, Check] = {
     "index_head": checks.check_index_head,
     "index_events": checks.check_index_events,
     "print_counts": checks.check_print_counts,
+    # these two read the anchored leaves: the batch documents are refreshed before them
+    "batch_documents": checks.check_batch_documents,
+    "duplicate_serials": checks.check_duplicate_serials,
     "design_blobs": checks.check_design_blobs,
     "licence_blobs": checks.check_licence_blobs,
     "quality_reports": checks.check_quality_reports,
@@ -40,6 +43,7 @@ CHECKS: dict[str, Check] = {
     ),
 }
 INDEX_CHECKS = ("index_head", "index_events", "print_counts")
+DOCUMENT_CHECKS = ("batch_documents", "duplicate_serials")
 
 
 class Reconciler:
@@ -63,9 +67,13 @@ class Reconciler:
         started = time.perf_counter()
         findings: list[Finding] = []
         checked: dict[str, int] = {}
+        refreshed = False
         for name, check in CHECKS.items():
             if only and name not in only:
                 continue
+            if name in DOCUMENT_CHECKS and not refreshed:
+                checks.refresh_batch_documents(self.ledger, self.indexer.engine)
+                refreshed = True
             if name == "orphans" and any(f.severity >= Severity.ERROR for f in findings
                                          if f.check.startswith("index.")):  # fmt: skip
                 findings.append(
