@@ -36,7 +36,10 @@ async def provenance(
 ) -> Response:
     """A part's history (design → licence → hub → machine → qualification → attestation →
     block) with each claim re-verified against the chain and the blob store. Public unless
-    the service is configured otherwise. Merkle-anchored parts need the hub's ``batch`` blob."""
+    the service is configured otherwise. Merkle-anchored parts are found through their
+    published batch documents (``batch`` names one explicitly). ``verified`` is true only if
+    every claim passed, including ``print.serial_unique`` (no other attestation of the serial
+    anywhere) and ``print.in_service`` (not invalidated or recalled)."""
     if caller is None and not ctx.settings.api_public_provenance:
         raise Unauthenticated("provenance lookups need a bearer token on this service")
     body = ctx.audit.cached(serial_number, design_id, batch)
