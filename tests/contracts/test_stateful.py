@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from ledger_helpers import b32
-from ledger_world import DAY, STANDARD, World
+from ledger_world import DAY, OTHER_STANDARD, STANDARD, World
 
 from partledger.chain import ids, merkle
 from partledger.sdk.claims import SerialClaim, genuine_claims
@@ -52,6 +52,13 @@ class LedgerMachine(RuleBasedStateMachine):
         w = self.world
         self.snapshot_id = w.chain.w3.provider.make_request("evm_snapshot", [])["result"]
         second = w.register_design(w.oem, b32("stateful second design"))
+        certifier_role = w.ledger.functions.CERTIFIER_ROLE().call()
+        w.chain.send(w.admin, w.ledger, "grantRole", certifier_role, w.relayer.address)
+        self.certifiers = [w.certifier, w.relayer]
+        self.oem_role = w.registry.functions.OEM_ROLE().call()
+        self.oem_active = True
+        # (holder, validUntil, revoked) of machine_unqualified's OTHER_STANDARD record
+        self.qualification: tuple[str, int, bool] | None = None
         self.designs = [w.design, second]
         self.recalled: set[bytes] = set()
         self.licences: dict[bytes, LicenceModel] = {
@@ -119,7 +126,7 @@ class LedgerMachine(RuleBasedStateMachine):
             refundOnInvalidate=refund,
         )
         ok = self._send(w.oem, "issueLicence", terms)
-        assert ok == (design not in self.recalled)
+        assert ok == (design not in self.recalled and self.oem_active)
         if ok:
             self.latest = ids.licence_id(design, w.hub.address, index)
             self.licences[self.latest] = LicenceModel(
@@ -132,7 +139,7 @@ class LedgerMachine(RuleBasedStateMachine):
         model = self.licences[lid]
         until = self.world.ledger.functions.licence(lid).call()[4]
         ok = self._send(self.world.oem, "amendLicence", lid, extra, until, b32("amended"))
-        assert ok == (model.status != "revoked")
+        assert ok == (model.status != "revoked" and self.oem_active)
         if ok:
             self.licences[lid] = replace(model, max_prints=model.max_prints + extra)
 
@@ -149,7 +156,7 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             ok = self._send(self.world.oem, "revokeLicence", lid, b32("r"))
             expected, new = model.status != "revoked", "revoked"
-        assert ok == expected, (action, model)
+        assert ok == (expected and self.oem_active), (action, model)
         if ok:
             self.licences[lid] = replace(model, status=new)
 
@@ -237,7 +244,7 @@ class LedgerMachine(RuleBasedStateMachine):
         record = self.prints[index]
         account = self.world.oem if by_oem else self.world.hub
         ok = self._send(account, "invalidatePrint", record.as_tuple(), b32("scrap"))
-        assert ok == (index not in self.invalidated)
+        assert ok == (index not in self.invalidated and (self.oem_active or not by_oem))
         if ok:
             self.invalidated.add(index)
             model = self.licences[record.licence_id]
@@ -256,7 +263,8 @@ class LedgerMachine(RuleBasedStateMachine):
         ok = self._send(account, "refundInvalidatedPrint", record.as_tuple())
         expected = (
             by_oem and index in self.invalidated and index not in self.refunded and model.refund
-        )
+            and self.oem_active
+        )  # fmt: skip
         assert ok == expected
         if ok:
             self.refunded.add(index)
@@ -268,8 +276,47 @@ class LedgerMachine(RuleBasedStateMachine):
         ok = self._send(
             self.world.oem, "recallDesign", design, b32("recall"), contract=self.world.registry
         )
-        assert ok == (design not in self.recalled)
-        self.recalled.add(design)
+        assert ok == (design not in self.recalled and self.oem_active)
+        if ok:
+            self.recalled.add(design)
+
+    @rule()
+    def toggle_oem_role(self) -> None:
+        """H: while the OEM is de-roled, every owner-only operation above must fail."""
+        w = self.world
+        fn = "revokeRole" if self.oem_active else "grantRole"
+        assert self._send(w.admin, fn, self.oem_role, w.oem.address, contract=w.registry)
+        self.oem_active = not self.oem_active
+
+    @rule(who=st.integers(0, 1), ended=st.booleans())
+    def record_qualification(self, who: int, ended: bool) -> None:
+        """C: a record belongs to its certifier until its window ends."""
+        w = self.world
+        certifier = self.certifiers[who]
+        now = w.chain.timestamp()
+        start, end = (now - 100, now - 10) if ended else (now - 100, now + DAY)
+        ok = self._send(
+            certifier, "recordQualification",
+            w.machine_unqualified, OTHER_STANDARD, b32(f"cert {now}"), start, end,
+        )  # fmt: skip
+        held = self.qualification
+        expected = held is None or held[0] == certifier.address or held[1] < now
+        assert ok == expected, (held, certifier.address)
+        if ok:
+            self.qualification = (certifier.address, end, False)
+
+    @rule(who=st.integers(0, 2))
+    def revoke_qualification(self, who: int) -> None:
+        w = self.world
+        account = [*self.certifiers, w.admin][who]
+        ok = self._send(
+            account, "revokeQualification", w.machine_unqualified, OTHER_STANDARD, b32("r")
+        )
+        held = self.qualification
+        expected = held is not None and not held[2] and (account.address == held[0] or who == 2)
+        assert ok == expected
+        if ok and held is not None:
+            self.qualification = (held[0], held[1], True)
 
     # -- invariants ----------------------------------------------------------------------
     @invariant()
@@ -318,6 +365,16 @@ class LedgerMachine(RuleBasedStateMachine):
         genuine = [c for c in claims if c in genuine_claims(claims)]
         keys = [(c.design_id, c.serial) for c in genuine]
         assert len(keys) == len(set(keys))
+
+    @invariant()
+    def the_qualification_record_is_its_holders(self) -> None:
+        stored = self.world.ledger.functions.qualification(
+            self.world.machine_unqualified, OTHER_STANDARD
+        ).call()
+        if self.qualification is None:
+            assert stored[0] == "0x" + "00" * 20
+        else:
+            assert (stored[0], stored[2], stored[3]) == self.qualification
 
     @invariant()
     def every_accepted_serial_is_recorded_once(self) -> None:
