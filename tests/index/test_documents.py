@@ -350,3 +350,36 @@ def test_an_anchor_rolled_back_while_its_document_was_read_gets_no_leaves(
         report = ingest_batch_documents(indexer.engine, read_during_a_reorg)
         assert report.skipped == 1 and report.tried == 0
         assert leaves(indexer) == [] and statuses(indexer) == []
+
+
+def test_the_index_sync_command_reads_the_documents_from_the_blob_store(
+    anchored: tuple[World, AnchoredBatch, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    from contextlib import contextmanager
+
+    from typer.testing import CliRunner
+
+    import partledger.cli.reconcile as cli_reconcile
+    from partledger.cli import app
+
+    w, _, _ = anchored
+    url = f"sqlite:///{tmp_path / 'cli-index.db'}"
+
+    @contextmanager
+    def open_ledger() -> Iterator[Any]:
+        yield w.ledger
+
+    @contextmanager
+    def open_indexer(_ledger: Any) -> Iterator[Indexer]:
+        with sdk_indexer(w, url, documents=False) as indexer:  # as configured: no reader
+            yield indexer
+
+    monkeypatch.setattr(cli_reconcile, "open_ledger", open_ledger)
+    monkeypatch.setattr(cli_reconcile, "open_indexer", open_indexer)
+    result = CliRunner().invoke(app, ["--json", "index", "sync"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["documents"] == {"ingested": 1, "missing": 0, "invalid": 0, "leaves": 5}
+    with sdk_indexer(w, url, documents=False) as indexer:
+        assert len(leaves(indexer)) == 5
