@@ -188,7 +188,7 @@ def test_a2_machine_registered_after_or_retired_before_the_anchor_does_not_verif
 def test_single_leaf_tree_has_an_empty_proof(fresh) -> None:
     w = fresh
     record = w.print(w.licence_open, "solo")
-    tree, records, lids, counts = anchor(w, [(0, [record])])
+    tree, _records, lids, counts = anchor(w, [(0, [record])])
     assert tree.root == merkle.print_leaf(record) and tree.proof(0) == []
     assert verifies(w, tree, record, 0, lids, counts)
 
