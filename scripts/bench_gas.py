@@ -306,9 +306,7 @@ def run(w3: Web3, accounts: list[LocalAccount]) -> list[Measurement]:
         b.call(owner, ledger, "issueLicence", terms(design_id, 1000))
         anchor_licences.append((design_id, ids.licence_id(design_id, hub.address, index)))
     # leaves laid out licence by licence: entry i owns 100 consecutive positions
-    prints = [
-        ids.PrintRecord(*record(anchor_licences[i // 100][1], f"M-{i}")) for i in range(1000)
-    ]
+    prints = [ids.PrintRecord(*record(anchor_licences[i // 100][1], f"M-{i}")) for i in range(1000)]
     tree = MerkleTree.of_prints(prints)
     entries = [(design_id, 0, 100) for design_id, _ in anchor_licences]
     b.call(
