@@ -6,10 +6,26 @@ the data directory, next to the SQLite index, the blob store and the keystores.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, HttpUrl, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, HttpUrl, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _list_from_env(value: Any) -> Any:
+    """A list setting from the environment: comma-separated (``a,b``) or a JSON array."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith(("[", "{")):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+StrList = Annotated[list[str], NoDecode, BeforeValidator(_list_from_env)]
+"""Every list setting uses this: ``PARTLEDGER_X=a,b`` and ``PARTLEDGER_X='["a","b"]'``."""
 
 
 class Settings(BaseSettings):
@@ -71,7 +87,7 @@ class Settings(BaseSettings):
     api_role_cache_seconds: float = Field(
         default=2.0, ge=0, description="How long roles read from the chain are reused."
     )
-    api_custodial_oems: list[str] = Field(
+    api_custodial_oems: StrList = Field(
         default_factory=list,
         description="Identity names (keystore or PARTLEDGER_KEY_<NAME>_*) the service acts for "
         "on-chain and encrypts for (server-side encryption, custodial keys).",
