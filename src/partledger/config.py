@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +23,29 @@ def _list_from_env(value: Any) -> Any:
     if text.startswith(("[", "{")):
         return json.loads(text)
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _authority(host: str, port: int | None, scheme: str = "http") -> str:
+    host = host.lower()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    default = 443 if scheme == "https" else 80
+    return host if port in (None, default) else f"{host}:{port}"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL, lower case, without a default port.
+
+    Raises ``ValueError`` if the URL has no scheme or host (or a malformed port).
+    """
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        raise ValueError(f"not an absolute URL: {url!r}")
+    scheme = parts.scheme.lower()
+    userinfo = ""
+    if parts.username is not None:  # kept: such a URI is on no origin we serve
+        userinfo = parts.netloc.rsplit("@", 1)[0] + "@"
+    return f"{scheme}://{userinfo}{_authority(parts.hostname, parts.port, scheme)}"
 
 
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_list_from_env)]
@@ -64,9 +88,17 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the service's own tables (SIWE nonces, access log, "
         "relay queue); default SQLite service.sqlite3 in the data directory.",
     )
+    api_origin: str | None = Field(
+        default=None,
+        description="The origin clients reach the service at, scheme://host[:port] (e.g. "
+        "https://ledger.example.org behind a TLS proxy). Sign-in messages must name its "
+        "host[:port] as domain and carry a URI on it. Default: http://<api_host>:<api_port>.",
+    )
     api_domain: str | None = Field(
         default=None,
-        description="The domain SIWE messages must name; default: the request's Host header.",
+        pattern=r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$",
+        description="The domain (host[:port]) sign-in messages must name; default: that of "
+        "api_origin. Without api_origin, URIs on http(s)://<api_domain> are accepted.",
     )
     api_token_secret: str | None = Field(
         default=None,
@@ -112,6 +144,23 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Depth at which a relayed print is final (local: 0)."
     )
 
+    @field_validator("api_origin")
+    @classmethod
+    def _http_origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if (
+            parts.scheme.lower() not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError("must be an origin: http(s)://host[:port], nothing after it")
+        return origin_of(value.strip())
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
@@ -121,6 +170,25 @@ class Settings(BaseSettings):
     def uses_local_chain(self) -> bool:
         """True when PartLedger runs its own anvil instead of an external RPC."""
         return self.rpc_url is None
+
+    @property
+    def api_siwe_domain(self) -> str:
+        """The domain every sign-in message must name (never taken from a request)."""
+        if self.api_domain:
+            return self.api_domain.lower()
+        if self.api_origin:
+            return urlsplit(self.api_origin).netloc
+        return _authority(self.api_host, self.api_port)
+
+    @property
+    def api_siwe_origins(self) -> tuple[str, ...]:
+        """The origins a sign-in message's URI may be on (``scheme://host[:port]``)."""
+        if self.api_origin:
+            return (self.api_origin,)
+        domain = self.api_siwe_domain
+        if self.api_domain:
+            return (f"https://{domain}", f"http://{domain}")
+        return (f"http://{domain}",)
 
     @property
     def chain_dir(self) -> Path:

@@ -44,6 +44,7 @@ def main() -> None:
     settings = Settings(
         data_dir=Path(data_dir),
         rpc_url=rpc,  # type: ignore[arg-type]
+        api_port=int(port),  # the origin sign-in messages must name
         api_indexer=False,
         api_rate_per_second=100_000,
         api_rate_burst=100_000,

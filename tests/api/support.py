@@ -64,6 +64,7 @@ def make_runtime(w3: Web3, world: World, **settings: Any) -> Runtime:
         "api_rate_per_second": 10_000,
         "api_rate_burst": 10_000,
         "relay_window_ms": 0,
+        "api_origin": "http://testserver",  # what TestClient talks to
     }
     options.update(settings)
     return Runtime(Settings(**options), w3, world.ledger.deployment, None)

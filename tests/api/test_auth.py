@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from api.support import Service
+import httpx
+import pytest
+from api.support import Service, make_runtime
+from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from web3 import Web3
 
+from helpers.world import World
+from partledger.api.app import create_app
+from partledger.config import Settings
+from partledger.sdk.remote import ServiceClient, ServiceError
 from partledger.siwe import format_time, parse
 
 
@@ -109,3 +122,118 @@ def test_messages_round_trip_exactly_as_the_reference_library_prints_them() -> N
     assert message.nonce == "32891757"
     assert len(message.resources) == 2
     assert message.to_text() == text
+
+
+# -- binding to the service's origin (a phishing site must not harvest sign-ins) ----------
+def test_a_message_signed_for_the_domain_in_the_host_header_is_refused(service: Service) -> None:
+    hub = service.world.hub.account
+    message = service.message(hub, domain="evil.example", uri="https://evil.example/login")
+    signature = hub.sign_message(encode_defunct(text=message)).signature
+    response = service.client.post(
+        "/v1/auth/token",
+        json={"message": message, "signature": "0x" + bytes(signature).hex()},
+        headers={"Host": "evil.example"},
+    )
+    assert response.status_code == 401, response.text
+    assert response.json()["type"].endswith("/siwe-rejected")
+    assert "evil.example" in response.json()["detail"]
+    assert "testserver" in response.json()["detail"]  # names the domain it expects
+
+
+def test_a_message_for_this_domain_with_a_foreign_uri_is_refused(service: Service) -> None:
+    hub = service.world.hub.account
+    response = service.sign_in(hub, service.message(hub, uri="https://evil.example/login"))
+    assert response.status_code == 401, response.text
+    assert response.json()["type"].endswith("/siwe-rejected")
+    assert "https://evil.example/login" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://testserver/v1/auth/token",  # another scheme: another origin
+        "http://testserver:8080/v1/auth/token",
+        "http://testserver@evil.example/v1/auth/token",
+        "urn:partledger:login",
+    ],
+)
+def test_a_uri_on_another_origin_is_refused(service: Service, uri: str) -> None:
+    hub = service.world.hub.account
+    response = service.sign_in(hub, service.message(hub, uri=uri))
+    assert response.status_code == 401, response.text
+    assert response.json()["type"].endswith("/siwe-rejected")
+
+
+def test_a_message_whose_header_names_another_scheme_is_refused(service: Service) -> None:
+    hub = service.world.hub.account
+    response = service.sign_in(hub, service.message(hub, scheme="https"))
+    assert response.status_code == 401, response.text
+    assert service.sign_in(hub, service.message(hub, scheme="http")).status_code == 200
+
+
+def test_the_binding_comes_from_the_configured_origin_never_from_the_host_header(
+    w3: Web3, world: World, dev_accounts: list[LocalAccount]
+) -> None:
+    runtime = make_runtime(w3, world, api_origin="https://ledger.example.org")
+    app = create_app(runtime, relayer=dev_accounts[9], background=False)
+    with TestClient(app) as client:  # requests carry Host: testserver
+        service = Service(client, world, dev_accounts, False)
+        hub = world.hub.account
+        good = service.message(
+            hub, domain="ledger.example.org", uri="https://ledger.example.org/login"
+        )
+        assert service.sign_in(hub, good).status_code == 200
+        assert service.sign_in(hub, service.message(hub)).status_code == 401  # testserver
+        sdk = ServiceClient(
+            "https://ledger.example.org", hub, chain_id=31337, http=cast(Any, client)
+        )
+        sdk.login()  # signs for the origin it was given, whatever the transport's host
+
+
+def test_the_default_origin_is_the_host_and_port_the_service_is_configured_to_serve() -> None:
+    settings = Settings(api_host="127.0.0.1", api_port=9000)
+    assert settings.api_siwe_domain == "127.0.0.1:9000"
+    assert settings.api_siwe_origins == ("http://127.0.0.1:9000",)
+    ipv6 = Settings(api_host="::1", api_port=9000)
+    assert ipv6.api_siwe_domain == "[::1]:9000"
+    behind_proxy = Settings(api_origin="HTTPS://Ledger.Example.org:443/")
+    assert behind_proxy.api_siwe_domain == "ledger.example.org"
+    assert behind_proxy.api_siwe_origins == ("https://ledger.example.org",)
+    named = Settings(api_domain="ledger.example.org")
+    assert named.api_siwe_domain == "ledger.example.org"
+    assert named.api_siwe_origins == ("https://ledger.example.org", "http://ledger.example.org")
+
+
+@pytest.mark.parametrize(
+    "origin", ["ftp://ledger.example.org", "https://ledger.example.org/api", "ledger.example.org"]
+)
+def test_an_origin_that_is_not_an_http_origin_is_refused(origin: str) -> None:
+    with pytest.raises(ValidationError):
+        Settings(api_origin=origin)
+
+
+def test_the_sdk_signs_for_the_origin_it_talks_to() -> None:
+    signed: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/nonce"):
+            return httpx.Response(200, json={"nonce": "abcdef0123456789", "expires_in": 300})
+        signed.append(json.loads(request.content)["message"])
+        return httpx.Response(401, json={"title": "refused"})
+
+    account = Account.create()
+    url = "https://Ledger.Example.org:8443/partledger"
+    http = httpx.Client(base_url=url, transport=httpx.MockTransport(answer))
+    with pytest.raises(ServiceError):
+        ServiceClient(url, account, chain_id=1, http=http).login()
+    message = parse(signed[0])
+    assert message.domain == "ledger.example.org:8443"
+    assert message.uri == "https://Ledger.Example.org:8443/partledger/v1/auth/token"
+    http = httpx.Client(
+        base_url="https://ledger.example.org:443", transport=httpx.MockTransport(answer)
+    )
+    with pytest.raises(ServiceError):
+        ServiceClient("https://ledger.example.org:443", account, chain_id=1, http=http).login()
+    assert parse(signed[1]).domain == "ledger.example.org"
+    with pytest.raises(ValueError, match="absolute"):
+        ServiceClient("/partledger", account, chain_id=1, http=http).login()

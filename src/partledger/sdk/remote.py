@@ -42,6 +42,17 @@ class ServiceError(PartLedgerError, RuntimeError):
         return str(self.problem.get("type", ""))
 
 
+def _siwe_domain(base_url: str) -> str:
+    """The EIP-4361 domain of a service URL: its host (lower case) and non-default port."""
+    parts = urlsplit(base_url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"the service URL must be absolute, http(s)://host[:port]: {base_url!r}")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = 443 if scheme == "https" else 80
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
+
+
 class ServiceClient:
     """One account's session with a PartLedger service."""
 
@@ -63,11 +74,15 @@ class ServiceClient:
 
     # -- session ---------------------------------------------------------------------------
     def login(self) -> None:
-        """Sign an EIP-4361 message with a fresh nonce and keep the bearer token."""
+        """Sign an EIP-4361 message with a fresh nonce and keep the bearer token.
+
+        The message is for the origin this client talks to: ``base_url``'s host[:port] as
+        domain, a URI on it (the service refuses messages for any other origin)."""
+        domain = _siwe_domain(self.base_url)
         nonce = self._json("GET", "/v1/auth/nonce", auth=False)["nonce"]
         now = datetime.now(UTC)
         message = SiweMessage(
-            domain=urlsplit(self.base_url).netloc or "testserver",
+            domain=domain,
             address=str(self.account.address),
             uri=f"{self.base_url}/v1/auth/token",
             chain_id=self.chain_id,

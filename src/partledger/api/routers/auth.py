@@ -22,7 +22,7 @@ def nonce(ctx: ContextDep, request: Request) -> NoncePublic:
 def token(body: TokenCreate, ctx: ContextDep, request: Request) -> TokenPublic:
     """Exchange a signed EIP-4361 message (EOA or EIP-1271 wallet) for a bearer token."""
     ctx.limiter.hit("ip:" + client_address(request))
-    issued = ctx.auth.sign_in(body.message, body.signature, host=request.headers.get("host"))
+    issued = ctx.auth.sign_in(body.message, body.signature)
     return TokenPublic(
         access_token=issued.token,
         expires_at=issued.expires_at,

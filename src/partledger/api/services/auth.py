@@ -1,8 +1,11 @@
 """Sign-In with Ethereum, bearer tokens, and roles read from the chain.
 
 - ``new_nonce`` stores a random nonce (single use, short-lived).
-- ``sign_in`` parses the EIP-4361 message strictly, checks domain, chain id,
-  validity window and the nonce (consumed atomically: a replay finds it used),
+- ``sign_in`` parses the EIP-4361 message strictly, checks that it names this
+  service (the configured domain, a URI on the configured origin: never what a
+  request's ``Host`` header says, so a message signed on a phishing site is
+  refused here), chain id, validity window and the nonce (consumed atomically:
+  a replay finds it used),
   then the signature: EOA (``personal_sign``) or EIP-1271 (``isValidSignature``
   on the account's contract). It returns a short-lived HMAC-signed bearer token.
 - ``principal`` checks a token and reads the account's roles from the chain
@@ -32,6 +35,7 @@ from web3 import Web3
 from partledger import siwe
 from partledger.api.services.db import siwe_nonces
 from partledger.api.services.errors import InvalidToken, SiweRejected
+from partledger.config import origin_of
 from partledger.sdk import Ledger, Role
 
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
@@ -101,7 +105,8 @@ class AuthService:
         token_ttl: int,
         nonce_ttl: int,
         role_cache_seconds: float,
-        domain: str | None,
+        domain: str,
+        origins: tuple[str, ...],
     ) -> None:
         self.engine = engine
         self.ledger = ledger
@@ -109,7 +114,8 @@ class AuthService:
         self.chain_id = chain_id
         self.token_ttl = token_ttl
         self.nonce_ttl = nonce_ttl
-        self.domain = domain
+        self.domain = domain.lower()
+        self.origins = origins
         self._role_ttl = role_cache_seconds
         self._roles: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
@@ -143,14 +149,12 @@ class AuthService:
                 raise SiweRejected("the nonce is unknown, expired or already used")
 
     # -- sign-in -------------------------------------------------------------------------
-    def sign_in(self, message: str, signature: str, *, host: str | None) -> IssuedToken:
+    def sign_in(self, message: str, signature: str) -> IssuedToken:
         try:
             parsed = siwe.parse(message)
         except siwe.SiweParseError as exc:
             raise SiweRejected(f"malformed EIP-4361 message: {exc}") from None
-        expected_domain = self.domain or host
-        if expected_domain is None or parsed.domain != expected_domain:
-            raise SiweRejected(f"the message is for domain {parsed.domain!r}, not this service")
+        self._check_binding(parsed)
         if parsed.chain_id != self.chain_id:
             raise SiweRejected(f"the message is for chain {parsed.chain_id}, not {self.chain_id}")
         now = datetime.now(UTC)
@@ -166,6 +170,27 @@ class AuthService:
         self._check_signature(message, parsed.address, signature)
         self._consume_nonce(parsed.nonce, parsed.address)
         return self.issue_token(parsed.address)
+
+    def _check_binding(self, parsed: siwe.SiweMessage) -> None:
+        """The message must be for this service: its domain, a URI on its origin."""
+        if parsed.domain.lower() != self.domain:
+            raise SiweRejected(
+                f"the message is for domain {parsed.domain!r}; this service signs in "
+                f"{self.domain!r}"
+            )
+        if parsed.scheme is not None and (
+            f"{parsed.scheme.lower()}://{self.domain}" not in self.origins
+        ):
+            raise SiweRejected(f"the message names scheme {parsed.scheme!r}, not this service's")
+        try:
+            origin = origin_of(parsed.uri)
+        except ValueError:
+            origin = None
+        if origin not in self.origins:
+            raise SiweRejected(
+                f"the message's URI {parsed.uri!r} is not on this service's origin "
+                f"({' or '.join(self.origins)})"
+            )
 
     def _check_signature(self, message: str, address: str, signature: str) -> None:
         try:

@@ -101,8 +101,23 @@ class ServiceContext:
             token_ttl=settings.api_token_ttl,
             nonce_ttl=settings.api_nonce_ttl,
             role_cache_seconds=settings.api_role_cache_seconds,
-            domain=settings.api_domain,
+            domain=settings.api_siwe_domain,
+            origins=settings.api_siwe_origins,
         )
+        if (
+            settings.api_origin is None
+            and settings.api_domain is None
+            and settings.api_host
+            in (
+                "0.0.0.0",  # noqa: S104 (a check, not a bind)
+                "::",
+            )
+        ):
+            log.warning(
+                "PARTLEDGER_API_HOST is a wildcard address: sign-in messages must name %s; set "
+                "PARTLEDGER_API_ORIGIN to the origin clients use",
+                settings.api_siwe_domain,
+            )
         finality = settings.relay_finality_blocks
         if finality is None:
             finality = 0 if chain_id in DEV_CHAIN_IDS else 12
