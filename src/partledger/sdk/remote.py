@@ -8,8 +8,10 @@ signs an EIP-4361 message with its account key and keeps the bearer token.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,11 +21,12 @@ import httpx
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from partledger.crypto import WrappedKey
+from partledger.crypto import HpkePrivateKey, WrappedKey, decrypt_to, unwrap_dek
 from partledger.errors import PartLedgerError
 from partledger.sdk.hub import SignedAttestation
-from partledger.sdk.types import hex32
+from partledger.sdk.types import hex32, to_bytes32
 from partledger.siwe import SiweMessage, format_time
+from partledger.storage import BlobCorruptedError
 
 CHUNK = 1024 * 1024
 
@@ -148,6 +151,57 @@ class ServiceClient:
                 written += len(chunk)
         return written
 
+    def fetch_design(
+        self,
+        licence_id: str,
+        destination: Path,
+        keys: HpkePrivateKey | Sequence[HpkePrivateKey],
+        *,
+        expected_content_sha256: str | None = None,
+        expected_container_sha256: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """Download a licensed design and decrypt it locally with the hub's HPKE key.
+
+        One streamed read checks every segment (AES-GCM), the container hash and the
+        plaintext hash; ``destination`` appears only if all of them verified. The data key
+        only opens with this hub's private key and only for this (design, licence): the
+        service never sees it. Pass the hashes read from the chain to check against the
+        ledger itself; otherwise the design record the service reports is used. Returns the
+        plaintext SHA-256.
+        """
+        licence = self.hub_licence(licence_id)
+        design_id = str(licence["design_id"])
+        design = self._json("GET", f"/v1/designs/{design_id}")
+        content = (expected_content_sha256 or design["content_hash"]).removeprefix("0x")
+        container = (expected_container_sha256 or design["container_hash"]).removeprefix("0x")
+        wrapped = self.wrapped_key(licence_id)
+        candidates = [keys] if isinstance(keys, HpkePrivateKey) else list(keys)
+        key = next(
+            (k for k in candidates if k.public_key().fingerprint == wrapped.recipient),
+            candidates[0],
+        )
+        dek = unwrap_dek(
+            wrapped, key, design_id=to_bytes32(design_id), licence_id=to_bytes32(licence_id)
+        )
+        path = f"/v1/hub/licences/{licence_id}/container"
+        with self._http.stream("GET", path, headers=self._headers(True)) as response:
+            if response.status_code >= 400:
+                response.read()
+                _checked(response)
+            source = _HashCheckingReader(response.iter_bytes(CHUNK), container, on_progress)
+            return decrypt_to(source, destination, dek, expected_sha256=content)
+
+    def hub_licence(self, licence_id: str) -> dict[str, Any]:
+        """One of the caller hub's licences (``ServiceError`` 404 if it has no such licence)."""
+        wanted = licence_id.lower()
+        for licence in self.hub_licences():
+            if str(licence["licence_id"]).lower() == wanted:
+                return licence
+        raise ServiceError(
+            404, {"title": "Not Found", "detail": f"this hub holds no licence {licence_id}"}
+        )
+
     # -- prints -------------------------------------------------------------------------------
     def submit_attestations(self, signed: Sequence[SignedAttestation]) -> list[dict[str, Any]]:
         """Queue hub-signed attestations for relaying; one receipt each."""
@@ -212,6 +266,42 @@ def _checked(response: httpx.Response) -> httpx.Response:
     except ValueError:
         problem = {"title": response.reason_phrase, "detail": response.text[:500]}
     raise ServiceError(response.status_code, problem if isinstance(problem, dict) else {})
+
+
+class _HashCheckingReader(io.RawIOBase):
+    """Reads chunks while hashing them; at the end, refuses bytes that are not ``sha256``."""
+
+    def __init__(
+        self, chunks: Iterator[bytes], sha256: str, on_progress: Callable[[int], None] | None
+    ) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._expected = sha256
+        self._digest = hashlib.sha256()
+        self._pending = memoryview(b"")
+        self._on_progress = on_progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                if self._digest.hexdigest() != self._expected:
+                    raise BlobCorruptedError(
+                        f"the service sent a container hashing to {self._digest.hexdigest()}, "
+                        f"not {self._expected}"
+                    )
+                return 0
+            self._digest.update(chunk)
+            if self._on_progress is not None:
+                self._on_progress(len(chunk))
+            self._pending = memoryview(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
