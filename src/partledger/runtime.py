@@ -44,11 +44,29 @@ class Runtime:
             self.local_chain.release()
 
 
+def local_chain(settings: Settings, port: int | None = None) -> LocalChain:
+    """The embedded anvil of the data directory (not started).
+
+    A port given here or set in ``PARTLEDGER_CHAIN_PORT`` is required: when another program
+    holds it, starting fails (``ChainPortInUse``). The default (8545) is only preferred: when
+    another program holds it, the chain takes a free port and remembers it in the data
+    directory (``chain/port.json``), so two data directories can run side by side.
+    """
+    if port is None and "chain_port" in settings.model_fields_set:
+        port = settings.chain_port
+    return LocalChain(
+        settings.chain_dir,
+        port=port,
+        preferred_port=None if port is not None else settings.chain_port,
+        chain_id=settings.chain_id,
+    )
+
+
 def start_chain(settings: Settings) -> tuple[str, LocalChain | None]:
     """The RPC URL to use, starting (or reusing) the embedded anvil when none is configured."""
     if not settings.uses_local_chain:
         return str(settings.rpc_url), None
-    chain = LocalChain(settings.chain_dir, port=settings.chain_port, chain_id=settings.chain_id)
+    chain = local_chain(settings)
     chain.start()
     return chain.rpc_url, chain
 

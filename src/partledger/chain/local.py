@@ -1,9 +1,14 @@
 """The embedded development chain: the real ``anvil`` binary from node_modules.
 
-``LocalChain`` starts anvil on a free or given port, waits until it answers,
-keeps its state in ``<state_dir>/state.json`` (dumped every second and on exit,
-loaded on start) and stops it cleanly. A pid file lets another process
+``LocalChain`` starts anvil on a free, given or preferred port, waits until it
+answers, keeps its state in ``<state_dir>/state.json`` (dumped every second and on
+exit, loaded on start) and stops it cleanly. A pid file lets another process
 (``partledger chain down``) find and stop a chain started detached.
+
+Ports: ``port=`` is required (a busy port is an error, ``ChainPortInUse``);
+``preferred_port=`` is only a wish: when another program holds it, the chain takes a
+free port and remembers it in ``<state_dir>/port.json``, so every later start of this
+state directory's chain uses the same one while it stays free.
 """
 
 from __future__ import annotations
@@ -86,6 +91,17 @@ def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: fl
     return reply["result"]
 
 
+class ChainPortInUse(LocalChainError):
+    """The port the chain must use is held by another program (not this directory's chain)."""
+
+    def __init__(self, host: str, port: int, state_dir: Path | None) -> None:
+        self.host, self.port = host, port
+        owner = f"the chain of {state_dir}" if state_dir else "this chain"
+        super().__init__(
+            f"port {port} on {host} is already in use by another program (not {owner})"
+        )
+
+
 @dataclass(frozen=True)
 class ChainProcess:
     """What the pid file records about a running anvil."""
@@ -111,6 +127,7 @@ class LocalChain:
         state_dir: Path | None = None,
         *,
         port: int | None = None,
+        preferred_port: int | None = None,
         host: str = "127.0.0.1",
         chain_id: int = 31337,
         binary: Path | None = None,
@@ -119,6 +136,9 @@ class LocalChain:
         self.state_dir = state_dir
         self.host = host
         self.port = port
+        self.preferred_port = preferred_port
+        self.moved_from: int | None = None
+        """The preferred port, when another program held it and the chain took another."""
         self.chain_id = chain_id
         self._binary = binary
         self._start_timeout = start_timeout
@@ -133,6 +153,21 @@ class LocalChain:
     @property
     def state_file(self) -> Path | None:
         return self.state_dir / "state.json" if self.state_dir else None
+
+    @property
+    def port_file(self) -> Path | None:
+        """Where the port taken instead of a busy preferred one is remembered."""
+        return self.state_dir / "port.json" if self.state_dir else None
+
+    def remembered_port(self) -> int | None:
+        """The port this state directory's chain took last time its preferred one was busy."""
+        if self.port_file is None or not self.port_file.exists():
+            return None
+        try:
+            port = json.loads(self.port_file.read_text())["port"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        return port if isinstance(port, int) and 0 < port < 65536 else None
 
     @property
     def rpc_url(self) -> str:
@@ -164,10 +199,7 @@ class LocalChain:
             self.host, self.port, self._owned = existing.host, existing.port, False
             return self
         binary = self._binary or find_anvil()
-        if self.port is None or not _port_free(self.host, self.port):
-            if self.port is not None:
-                raise LocalChainError(f"port {self.port} on {self.host} is already in use")
-            self.port = free_port(self.host)
+        self.port = self._choose_port()
         args = [
             str(binary),
             "--host", self.host,
@@ -193,6 +225,29 @@ class LocalChain:
             record = ChainProcess(self._process.pid, self.host, self.port, self.chain_id)
             self.pid_file.write_text(json.dumps(record.__dict__))
         return self
+
+    def _choose_port(self) -> int:
+        """The required port (refused when busy), else the remembered or preferred one while
+        free, else a free one (remembered when a preferred port was asked for)."""
+        if self.port is not None:
+            if not _port_free(self.host, self.port):
+                raise ChainPortInUse(self.host, self.port, self.state_dir)
+            return self.port
+        if self.preferred_port is None:
+            return free_port(self.host)
+        remembered = self.remembered_port()
+        for candidate in (remembered, self.preferred_port):
+            if candidate is not None and _port_free(self.host, candidate):
+                chosen = candidate
+                break
+        else:
+            chosen = free_port(self.host)
+        if chosen != self.preferred_port:
+            self.moved_from = self.preferred_port
+        if self.port_file is not None and chosen != remembered:
+            self.port_file.parent.mkdir(parents=True, exist_ok=True)
+            self.port_file.write_text(json.dumps({"port": chosen}))
+        return chosen
 
     def _wait_until_ready(self) -> None:
         assert self._process is not None
