@@ -7,6 +7,11 @@ defaults every one of them is page-faulted in anew, which caps AES-GCM and SHA-2
 about 0.9 GB/s here instead of several GB/s. Raising both thresholds above the largest
 segment keeps the buffers in the (bounded) heap. Measured on this machine:
 AES-GCM over freshly sliced 1 MiB buffers 887 MB/s before, 5.4 GB/s after.
+
+The thresholds are process-wide, so a library must not change them behind its host's
+back: the tuning is opt-in. Entry points that own their process (the ``partledger`` CLI,
+``partledger serve``, the benchmarks) call ``tune_for_streaming()``; the library's own
+hook, ``keep_large_buffers_on_heap()``, changes nothing unless the process opted in.
 """
 
 from __future__ import annotations
@@ -22,11 +27,35 @@ MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024  # above the largest segment (16 MiB + t
 TRIM_THRESHOLD_BYTES = 64 * 1024 * 1024
 
 _lock = threading.Lock()
+_opted_in = False
 _done = False
 
 
+def tune_for_streaming() -> bool:
+    """Opt this process in and tune glibc malloc now; return whether it applied.
+
+    For entry points that own the process (CLI, service, benchmarks), never for code
+    imported into someone else's application."""
+    global _opted_in
+    with _lock:
+        _opted_in = True
+    return _apply()
+
+
 def keep_large_buffers_on_heap() -> bool:
-    """Tune glibc malloc once per process; return whether it applied (Linux glibc only)."""
+    """The library's hook: tune once if the process opted in; otherwise change nothing."""
+    with _lock:
+        if not _opted_in:
+            return False
+    return _apply()
+
+
+def applied() -> bool:
+    """Whether this process's malloc thresholds were changed."""
+    return _done
+
+
+def _apply() -> bool:
     global _done
     with _lock:
         if _done:
