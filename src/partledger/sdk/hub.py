@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -15,7 +16,7 @@ from web3 import Web3
 from partledger.chain import ids
 from partledger.chain.eip712 import sign_attest_print
 from partledger.chain.ids import PrintRecord
-from partledger.chain.ledger_errors import UnknownLicence
+from partledger.chain.ledger_errors import UnknownHub, UnknownLicence
 from partledger.crypto import HpkePrivateKey, Identity, WrappedKey, unwrap_dek
 from partledger.errors import PartLedgerError
 from partledger.sdk.batches import AnchoredBatch, layout_batch, read_batch_document
@@ -54,6 +55,38 @@ class LicenceView:
     @property
     def remaining(self) -> int:
         return max(0, self.max_prints - self.printed)
+
+
+@dataclass(frozen=True)
+class HubRecord:
+    """A hub as the chain records it (``registered`` is false for an unknown address)."""
+
+    address: str
+    registered: bool
+    name: str
+    locode: str
+    key_version: int
+    hpke_public_key: bytes
+
+    @classmethod
+    def read(cls, ledger: Ledger, hub: str) -> HubRecord:
+        """The chain's record of ``hub`` (all empty when it never registered)."""
+        address = Web3.to_checksum_address(hub)
+        registered, locode, key_version, name, key = ledger.view(PRINT_LEDGER, "hub", address)
+        return cls(
+            address=address,
+            registered=bool(registered),
+            name=str(name),
+            locode=bytes(locode).rstrip(b"\x00").decode("ascii", "replace"),
+            key_version=int(key_version),
+            hpke_public_key=bytes(key),
+        )
+
+    def require(self) -> HubRecord:
+        """This record, or ``UnknownHub`` (the contract's error) if the hub never registered."""
+        if not self.registered:
+            raise UnknownHub("UnknownHub", {"hub": self.address})
+        return self
 
 
 @dataclass(frozen=True)
@@ -291,14 +324,19 @@ def licence_problems(ledger: Ledger, licence: LicenceView) -> list[str]:
     if licence.status != "Active":
         problems.append(f"status is {licence.status}")
     if now < licence.valid_from:
-        problems.append(f"not valid before {licence.valid_from} (now {now})")
+        problems.append(f"not valid before {_iso(licence.valid_from)} (now {_iso(now)})")
     if now > licence.valid_until:
-        problems.append(f"expired at {licence.valid_until} (now {now})")
+        problems.append(f"expired at {_iso(licence.valid_until)} (now {_iso(now)})")
     if licence.remaining == 0:
         problems.append(f"all {licence.max_prints} prints used")
     if ledger.view(PRINT_LEDGER, "isDesignRecalled", to_bytes32(licence.design_id)):
         problems.append("the design is recalled")
     return problems
+
+
+def _iso(seconds: int) -> str:
+    """Unix seconds as ISO 8601 UTC, for messages people read."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_licence(ledger: Ledger, licence_id: str) -> LicenceView:

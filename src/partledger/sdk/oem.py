@@ -21,10 +21,17 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from partledger.chain.ids import PrintRecord
-from partledger.chain.ledger_errors import ContentAlreadyRegistered
+from partledger.chain.ledger_errors import (
+    AccessControlUnauthorizedAccount,
+    ContentAlreadyRegistered,
+    UnknownLicence,
+)
+from partledger.chain.reverts import ContractRevert
 from partledger.crypto import DataKey, HpkePublicKey, Identity, WrappedKey, unwrap_dek, wrap_dek
 from partledger.errors import PartLedgerError
+from partledger.sdk.admin import Role
 from partledger.sdk.documents import seal_document
+from partledger.sdk.hub import HubRecord, read_licence
 from partledger.sdk.journal import Intent
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.types import ZERO32, TxRef, hex32, standard_code, to_bytes32
@@ -110,6 +117,53 @@ class IssuedLicence:
     tx: TxRef
 
 
+@dataclass(frozen=True)
+class DesignRecord:
+    """A design as the registry records it (owner is the zero address for an unknown id)."""
+
+    owner: str
+    registered_at: int
+    status: int
+    content_hash: bytes
+    container_hash: bytes
+    metadata_hash: bytes
+    revises: bytes
+    root: bytes
+
+    @classmethod
+    def read(cls, ledger: Ledger, design_id: bytes) -> DesignRecord:
+        owner, registered_at, status, content, container, metadata, revises, root = ledger.view(
+            REGISTRY, "design", design_id
+        )
+        return cls(
+            str(owner), int(registered_at), int(status), bytes(content), bytes(container),
+            bytes(metadata), bytes(revises), bytes(root),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LicenceTerms:
+    """What ``issueLicence`` records on-chain (the contract's ``LicenceTerms`` struct)."""
+
+    design_id: bytes
+    hub: str
+    max_prints: int
+    valid_from: int
+    valid_until: int
+    required_standard: bytes
+    terms_hash: bytes
+    wrapped_key_hash: bytes
+    refund_on_invalidate: bool
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The struct in the ABI's field order."""
+        return (
+            self.design_id, self.hub, self.max_prints, self.valid_from, self.valid_until,
+            self.required_standard, self.terms_hash, self.wrapped_key_hash,
+            self.refund_on_invalidate,
+        )  # fmt: skip
+
+
 class Oem:
     """Acts for one OEM identity (Ethereum account + HPKE key) on a ``Ledger``."""
 
@@ -142,6 +196,9 @@ class Oem:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"design file not found: {path}")
+        if revises is not None:
+            to_bytes32(revises, "revised design id")
+        self.require_role()
         self._refuse_registered(to_bytes32(_file_sha256(path, on_progress)))
         intent = self.ledger.journal.begin(
             REGISTER, self.address, {"file": str(path), "revises": revises}
@@ -154,6 +211,20 @@ class Oem:
             if isinstance(exc, DesignAlreadyRegistered):
                 raise
             raise DesignAlreadyRegistered(exc.error, exc.arguments, exc.raw) from exc
+        except ContractRevert:
+            # the chain refused a step (reverted at estimation or when mined: no state
+            # changed but an unused commitment): nothing to resume, so nothing stays pending
+            self._roll_back_registration(intent.id)
+            raise
+
+    def require_role(self) -> None:
+        """Raise the contract's ``AccessControlUnauthorizedAccount`` unless this account holds
+        the OEM role (checked before anything is hashed, stored or journaled)."""
+        role = Role.OEM.role_id
+        if not self.ledger.view(REGISTRY, "hasRole", role, self.address):
+            raise AccessControlUnauthorizedAccount(
+                "AccessControlUnauthorizedAccount", {"account": self.address, "neededRole": role}
+            )
 
     def _refuse_registered(self, content: bytes) -> None:
         """Raise ``DesignAlreadyRegistered`` if the registry names ``content`` already."""
@@ -196,8 +267,8 @@ class Oem:
         salt = to_bytes32(data["salt"])
         design_id = to_bytes32(data["design_id"])
         revises = to_bytes32(data["revises"]) if data.get("revises") else ZERO32
-        registered = self.ledger.view(REGISTRY, "design", design_id)
-        if registered[0] == ZERO_ADDRESS:  # not on-chain yet
+        registered = DesignRecord.read(self.ledger, design_id)
+        if registered.owner == ZERO_ADDRESS:  # not on-chain yet
             commitment = self.ledger.view(
                 REGISTRY, "computeCommitment", self.address, content, salt
             )
@@ -212,7 +283,7 @@ class Oem:
                 revises, salt,
             )  # fmt: skip
             tx = TxRef(sent.tx_hash, sent.block_number)
-        elif bytes(registered[4]).hex() != data["container"]:
+        elif registered.container_hash.hex() != data["container"]:
             # on-chain under this id with another container: an earlier or concurrent
             # registration of the same content by this OEM; its key record stays as it is
             raise DesignAlreadyRegistered.of(content, design_id)
@@ -330,10 +401,10 @@ class Oem:
     ) -> IssuedLicence:
         """License ``hub`` to print ``design_id``: wrap the design key to the hub's on-chain
         HPKE key, store the wrapped key and the sealed terms, record their hashes on-chain."""
-        design = to_bytes32(design_id)
-        hub_address = Web3.to_checksum_address(hub)
-        hub_record = self.ledger.view(PRINT_LEDGER, "hub", hub_address)
-        hub_key = HpkePublicKey.from_bytes(bytes(hub_record[4]))
+        design = to_bytes32(design_id, "design id")
+        hub_record = HubRecord.read(self.ledger, hub).require()  # UnknownHub before any work
+        hub_address = hub_record.address
+        hub_key = HpkePublicKey.from_bytes(hub_record.hpke_public_key)
         dek = self.design_key(design_id)
         with self._lock:
             index = self.ledger.view(PRINT_LEDGER, "licenceCount", design)
@@ -356,16 +427,18 @@ class Oem:
             self.ledger.journal.advance(
                 intent.id, "stored", wrapped_key=wrapped_blob, terms=terms_blob
             )
-            licence_terms = (
-                design,
-                hub_address,
-                max_prints,
-                valid_from if valid_from is not None else self.ledger.now(),
-                valid_until,
-                standard_code(required_standard) if required_standard else ZERO32,
-                to_bytes32(terms_blob),
-                to_bytes32(wrapped_blob),
-                refund_on_invalidate,
+            licence_terms = LicenceTerms(
+                design_id=design,
+                hub=hub_address,
+                max_prints=max_prints,
+                valid_from=valid_from if valid_from is not None else self.ledger.now(),
+                valid_until=valid_until,
+                required_standard=(
+                    standard_code(required_standard) if required_standard else ZERO32
+                ),
+                terms_hash=to_bytes32(terms_blob),
+                wrapped_key_hash=to_bytes32(wrapped_blob),
+                refund_on_invalidate=refund_on_invalidate,
             )
 
             def journal_hash(tx_hash: str) -> None:
@@ -373,7 +446,7 @@ class Oem:
 
             try:
                 sent = self.ledger.transact(
-                    self.account, PRINT_LEDGER, "issueLicence", licence_terms,
+                    self.account, PRINT_LEDGER, "issueLicence", licence_terms.as_tuple(),
                     on_signed=journal_hash,
                 )  # fmt: skip
             except PartLedgerError:
@@ -395,10 +468,10 @@ class Oem:
         terms_hash: str | None = None,
     ) -> TxRef:  # fmt: skip
         """Add prints and/or extend validity (never shorten), optionally new terms."""
-        lid = to_bytes32(licence_id)
-        current = self.ledger.view(PRINT_LEDGER, "licence", lid)
-        new_until = valid_until if valid_until is not None else current[4]
-        new_terms = to_bytes32(terms_hash) if terms_hash else current[9]
+        lid = to_bytes32(licence_id, "licence id")
+        current = read_licence(self.ledger, licence_id)  # UnknownLicence before any tx
+        new_until = valid_until if valid_until is not None else current.valid_until
+        new_terms = to_bytes32(terms_hash or current.terms_hash, "terms hash")
         return self._ledger_tx("amendLicence", lid, add_prints, new_until, new_terms)
 
     def suspend_licence(self, licence_id: str, reason: bytes = b"") -> TxRef:
@@ -450,8 +523,12 @@ class Oem:
 
     def _recover_issue(self, intent: Intent) -> str:
         licence_id = to_bytes32(intent.data["licence_id"])
-        on_chain = self.ledger.view(PRINT_LEDGER, "licence", licence_id)
-        if on_chain[5] != 0:  # status != None: the issue tx landed
+        try:
+            read_licence(self.ledger, hex32(licence_id))
+            issued = True  # the issue tx landed
+        except UnknownLicence:
+            issued = False
+        if issued:
             self.ledger.journal.advance(intent.id, "done")
             return f"{intent.id}: licence {hex32(licence_id)} was issued; marked done"
         self._forget_blobs([intent.data[k] for k in ("wrapped_key", "terms") if intent.data.get(k)])
