@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from partledger.chain.ledger_errors import UnknownPrint
-from partledger.cli.app import app
-from partledger.cli.common import Output, console, fail, guarded, open_ledger
+from partledger.cli.app import app, group
+from partledger.cli.common import Output, console, fail, guarded, iso, open_ledger, plural
 from partledger.sdk import Auditor, Provenance, Verification, load_batch
 
-audit_app = typer.Typer(help="Provenance of parts, verified against the chain and the store.")
+audit_app = group("Provenance of parts, verified against the chain and the store.")
 app.add_typer(audit_app, name="audit")
 EXIT_UNVERIFIED = 5
 
@@ -47,7 +47,8 @@ def print_report(provenance: Provenance, verification: Verification) -> None:
         ("attestation", f"{p.attestation.kind} in tx {p.attestation.tx_hash}"
                         + (f", leaf {p.anchor.leaf_index} of {p.anchor.root}" if p.anchor else "")),
         ("attestations of this serial", str(len(p.serial_claims))),
-        ("block", f"{p.attestation.block_number} ({p.attestation.confirmations} confirmations)"),
+        ("block", f"{p.attestation.block_number} "
+                  f"({plural(p.attestation.confirmations, 'confirmation')})"),
         ("invalidated", str(p.invalidated)),
     ]  # fmt: skip
     for key, value in rows:
@@ -56,21 +57,30 @@ def print_report(provenance: Provenance, verification: Verification) -> None:
     claims = Table("claim", "result", "detail", title="Verification")
     for claim in verification.claims:
         mark = "[green]pass[/]" if claim.passed else "[bold red]FAIL[/]"
-        claims.add_row(claim.name, mark, _abbreviate(claim.detail))
+        claims.add_row(claim.name, mark, _abbreviate(humanize_times(claim.detail)))
     console.print(claims)
     verdict = "[bold green]VERIFIED[/]" if verification.ok else "[bold red]NOT VERIFIED[/]"
     console.print(verdict)
 
 
-def _qualification_text(q: dict[str, object] | None) -> str:
+def _qualification_text(q: dict[str, Any] | None) -> str:
     """The record in force at the print, as the auditor judged it."""
     if q is None:
         return "not required"
     if q.get("certifier") is None:
         return f"{q['standard']}: no record before the print"
     state = "in force" if q["in_force"] else "NOT in force"
-    return (f"{q['standard']} by {q['certifier']}, valid {q['valid_from']}..{q['valid_until']}, "
-            f"{state} at the print (record of block {q['recorded_at_block']})")  # fmt: skip
+    return (f"{q['standard']} by {q['certifier']}, valid {iso(q['valid_from'])} .. "
+            f"{iso(q['valid_until'])}, {state} at the print "
+            f"(record of block {q['recorded_at_block']})")  # fmt: skip
+
+
+_TIMES = re.compile(r"\b(valid |\.\.|at )(\d{9,11})\b")
+
+
+def humanize_times(text: str) -> str:
+    """Unix seconds in the SDK's claim details (``valid A..B``, ``at T``) as ISO 8601."""
+    return _TIMES.sub(lambda m: m.group(1) + iso(int(m.group(2))), text)
 
 
 def _abbreviate(text: str) -> str:
@@ -80,10 +90,10 @@ def _abbreviate(text: str) -> str:
 
 @audit_app.command("provenance")
 def provenance(
-    design_id: str,
-    serial: str,
+    design_id: Annotated[str, typer.Argument(metavar="DESIGN_ID", help="The part's design.")],
+    serial: Annotated[str, typer.Argument(metavar="SERIAL", help="The part's serial number.")],
     batch: Annotated[
-        str | None, typer.Option(help="Merkle batch blob id (anchored parts).")
+        str | None, typer.Option(metavar="BLOB_ID", help="Merkle batch blob id (anchored parts).")
     ] = None,
     no_blobs: Annotated[bool, typer.Option(help="Skip checking the blob store.")] = False,
 ) -> None:

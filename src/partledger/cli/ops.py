@@ -10,13 +10,18 @@ from rich.table import Table
 
 from partledger.chain.compiler import compile_contracts, stale_artifacts, write_artifacts
 from partledger.chain.local import LocalChain
-from partledger.cli.app import app
-from partledger.cli.common import console, err
+from partledger.cli.app import app, group
+from partledger.cli.common import console, err, guarded, resolve_address, say
 from partledger.config import Settings
 from partledger.errors import PartLedgerError
+from partledger.runtime import local_chain
 
-chain_app = typer.Typer(help="The embedded local chain (anvil).", no_args_is_help=True)
+chain_app = group("The embedded local chain (anvil); its port: PARTLEDGER_CHAIN_PORT.")
 app.add_typer(chain_app, name="chain")
+CHAIN_PORT_HELP = (
+    "Port to listen on (default: PARTLEDGER_CHAIN_PORT; unset, 8545 or, when another program "
+    "holds 8545, a free port remembered in the data directory)."
+)
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -27,7 +32,9 @@ def _fail(exc: Exception) -> typer.Exit:
 @app.command("compile")
 def compile_cmd(
     check: Annotated[bool, typer.Option(help="Only compare with the committed artifacts.")] = False,
-    solc: Annotated[Path | None, typer.Option(help="A native solc of the pinned version.")] = None,
+    solc: Annotated[
+        Path | None, typer.Option(metavar="PATH", help="A native solc of the pinned version.")
+    ] = None,
 ) -> None:
     """Compile contracts/ into the package's artifacts (or check they are fresh)."""
     try:
@@ -46,20 +53,31 @@ def compile_cmd(
 
 
 def _local_chain(settings: Settings, port: int | None = None) -> LocalChain:
-    return LocalChain(
-        settings.chain_dir, port=port or settings.chain_port, chain_id=settings.chain_id
-    )
+    return local_chain(settings, port)
+
+
+def port_note(chain: LocalChain) -> None:
+    """Say so when the chain did not get its preferred port (on stderr: output stays clean)."""
+    if chain.moved_from is not None:
+        err.print(
+            f"port {chain.moved_from} is held by another program: this data directory's chain "
+            f"listens on {chain.rpc_url} (remembered in {chain.port_file})",
+            soft_wrap=True,
+        )
 
 
 @chain_app.command("up")
-def chain_up(port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None) -> None:
+def chain_up(
+    port: Annotated[
+        int | None, typer.Option(metavar="PORT", min=1, max=65535, help=CHAIN_PORT_HELP)
+    ] = None,
+) -> None:
     """Start the local chain in the background (state kept in the data directory)."""
     settings = Settings()
-    try:
+    with guarded():
         chain = _local_chain(settings, port).start(detached=True)
-    except PartLedgerError as exc:
-        raise _fail(exc) from exc
-    console.print(f"local chain running at {chain.rpc_url} (state in {settings.chain_dir})")
+    port_note(chain)
+    say(f"local chain running at {chain.rpc_url} (state in {settings.chain_dir})")
 
 
 @chain_app.command("down")
@@ -78,17 +96,24 @@ def chain_status() -> None:
     """Say whether the local chain runs, and where."""
     record = _local_chain(Settings()).running()
     if record is None:
-        console.print("no local chain is running")
+        say("no local chain is running")
         raise typer.Exit(code=1)
-    console.print(f"running: pid {record.pid} at {record.rpc_url}, chain id {record.chain_id}")
+    say(f"running: pid {record.pid} at {record.rpc_url}, chain id {record.chain_id}")
 
 
 @app.command()
 def deploy(
-    rpc_url: Annotated[str | None, typer.Option(help="EVM JSON-RPC URL (default: local)")] = None,
-    network: Annotated[str | None, typer.Option(help="Record name: deployments/NAME.json")] = None,
+    rpc_url: Annotated[
+        str | None, typer.Option(metavar="URL", help="EVM JSON-RPC URL (default: local).")
+    ] = None,
+    network: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Record name: deployments/NAME.json.")
+    ] = None,
     redeploy: Annotated[bool, typer.Option(help="Deploy anew even if a record exists.")] = False,
-    admin: Annotated[str | None, typer.Option(help="Admin address (default: deployer).")] = None,
+    admin: Annotated[
+        str | None,
+        typer.Option(metavar="NAME|ADDRESS", help="Admin account (default: the deployer)."),
+    ] = None,
 ) -> None:
     """Deploy the ledger contracts, or reuse the recorded deployment."""
     from partledger.chain.connect import connect
@@ -96,7 +121,8 @@ def deploy(
     from partledger.runtime import deployer_account, start_chain
 
     overrides = {k: v for k, v in {"rpc_url": rpc_url, "network": network}.items() if v}
-    try:
+    admin = resolve_address(admin, "admin") if admin else None
+    with guarded():
         settings = Settings(**overrides)  # type: ignore[arg-type]
         url, chain = start_chain(settings)
         try:
@@ -111,8 +137,6 @@ def deploy(
         finally:
             if chain is not None:
                 chain.release()
-    except PartLedgerError as exc:
-        raise _fail(exc) from exc
     verb = "reused" if deployment.reused else "deployed"
     table = Table(title=f"{verb} on {deployment.network} (chain id {deployment.chain_id})")
     for column in ("contract", "address", "block", "tx"):
@@ -125,8 +149,17 @@ def deploy(
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    host: Annotated[
+        str | None, typer.Option(metavar="HOST", help="Interface to bind (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT", min=1, max=65535,
+            help="Port of the HTTP API (default 8000); the embedded chain's port is "
+            "PARTLEDGER_CHAIN_PORT.",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP service (starting the local chain and deploying when needed)."""
     import uvicorn
@@ -136,12 +169,12 @@ def serve(
     from partledger.cli.common import load_identity
     from partledger.runtime import bring_up
 
-    settings = Settings()
-    custodians = [load_identity(name) for name in settings.api_custodial_oems]
-    try:
+    with guarded():
+        settings = Settings()
+        custodians = [load_identity(name) for name in settings.api_custodial_oems]
         runtime = bring_up(settings)
-    except PartLedgerError as exc:
-        raise _fail(exc) from exc
+    if runtime.local_chain is not None:
+        port_note(runtime.local_chain)
     deployment = runtime.deployment
     verb = "reusing" if deployment.reused else "deployed"
     console.print(

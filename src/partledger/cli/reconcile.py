@@ -10,15 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from partledger.cli.app import app
+from partledger.cli.app import app, group
 from partledger.cli.common import Output, console, fail, guarded, load_identity, open_ledger
 from partledger.config import Settings
-from partledger.index import Indexer, IndexerConfig
+from partledger.index import Indexer, IndexerConfig, IndexReader
 from partledger.reconcile import Options, Reconciler
 from partledger.sdk import Ledger
 from partledger.sdk.batches import read_batch_document
 
-index_app = typer.Typer(help="The SQL index of ledger events.")
+index_app = group("The SQL index of ledger events (the list commands sync it first).")
 app.add_typer(index_app, name="index")
 EXIT_DIVERGED = 6
 
@@ -35,6 +35,16 @@ def open_indexer(ledger: Ledger) -> Iterator[Indexer]:
     )
     with Indexer(config) as indexer:
         yield indexer
+
+
+@contextmanager
+def synced_index(ledger: Ledger) -> Iterator[IndexReader]:
+    """The index, first brought up to the chain head (what the list commands read)."""
+    with open_indexer(ledger) as indexer:
+        store = ledger.store
+        indexer.documents = lambda blob: read_batch_document(store, blob)
+        indexer.sync_once()
+        yield IndexReader(indexer.engine)
 
 
 @index_app.command("sync")
@@ -60,9 +70,12 @@ def sync() -> None:
 def reconcile(
     repair: Annotated[bool, typer.Option(help="Fix what is safely fixable.")] = False,
     shallow: Annotated[bool, typer.Option(help="Check blobs exist without re-hashing.")] = False,
-    grace_hours: Annotated[float, typer.Option(help="Orphans younger than this are fine.")] = 1.0,
+    grace_hours: Annotated[
+        float, typer.Option(metavar="HOURS", help="Orphans younger than this are fine.")
+    ] = 1.0,
     identity: Annotated[
-        list[str] | None, typer.Option(help="OEM identity to resume its interrupted operations.")
+        list[str] | None,
+        typer.Option(metavar="NAME", help="OEM identity to resume its interrupted operations."),
     ] = None,
 ) -> None:
     """Compare chain, index and blob store; exit 6 when divergences remain."""
