@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,10 +14,23 @@ from web3 import Web3
 
 from helpers.world import METADATA, STANDARD, World
 from partledger.config import Settings
+from partledger.crypto import DEFAULT_SEGMENT_SIZE, ContainerHeader
 from partledger.runtime import Runtime
 from partledger.siwe import SiweMessage, format_time
 
 __all__ = ["METADATA", "STANDARD"]
+
+
+def container_like(size: int) -> bytes:
+    """A valid container header followed by ``size`` random bytes: what the service checks
+    of an uploaded container (it holds no key to check the segments)."""
+    header = ContainerHeader(
+        segment_size=DEFAULT_SEGMENT_SIZE,
+        key_id=os.urandom(16),
+        salt=os.urandom(16),
+        nonce_prefix=os.urandom(7),
+    )
+    return header.to_bytes() + os.urandom(size)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from api.support import container_like
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
@@ -147,7 +147,7 @@ def test_an_upload_killed_midway_leaves_no_blob_and_the_retry_succeeds(
     oem = child.token(world.oem.account)
     blobs = child.data_dir / "blobs"
     before = visible_blobs(blobs)
-    chunk = os.urandom(1 << 20)
+    chunk = container_like(1 << 20)
 
     def body() -> Iterator[bytes]:
         for i in range(64):

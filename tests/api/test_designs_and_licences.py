@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from api.support import Service
+from api.support import Service, container_like
 
 from helpers.world import STANDARD
 from partledger.crypto import WrappedKey, unwrap_dek
@@ -248,7 +248,7 @@ def test_oversized_uploads_are_413_and_leave_no_blob(service: Service) -> None:
     response = service.client.post(
         "/v1/blobs?kind=container",
         headers={**oem, "content-type": "application/octet-stream"},
-        content=iter([os.urandom(64_000) for _ in range(3)]),
+        content=iter([container_like(64_000) for _ in range(3)]),
     )
     assert response.status_code == 413
     assert set(ctx.ledger.store.list()) == before
@@ -260,7 +260,7 @@ def test_oversized_uploads_are_413_and_leave_no_blob(service: Service) -> None:
 
 def test_an_oem_uploads_a_client_side_encrypted_container(service: Service) -> None:
     oem = service.headers(service.world.oem.account)
-    data = os.urandom(200_000)
+    data = container_like(200_000)
     response = service.client.post(
         "/v1/blobs?kind=container", headers=oem, files={"file": ("c.plc", data)}
     )

@@ -9,7 +9,7 @@ from eth_account.signers.local import LocalAccount
 from fastapi import FastAPI
 
 from partledger import __version__
-from partledger.api import problems
+from partledger.api import docs, problems
 from partledger.api.middleware import RequestContext
 from partledger.api.routers import access, audit, auth, designs, health, hub, licences, ops, prints
 from partledger.api.services.context import ServiceContext
@@ -21,7 +21,9 @@ PartLedger's HTTP service: OEMs push encrypted designs and license hubs, hubs pu
 files and push signed print attestations (relayed on-chain in batches), auditors verify the
 provenance of parts. Authenticate with Sign-In with Ethereum (EIP-4361): `GET /v1/auth/nonce`,
 sign the message, `POST /v1/auth/token`, then send `Authorization: Bearer <token>`.
-Errors are RFC 9457 `application/problem+json` with a stable `type` per domain error.
+Errors are RFC 9457 `application/problem+json` with a stable `type` per domain error; each
+operation lists the statuses it can answer. Interactive pages: `/docs` (Swagger UI) and
+`/redoc`, served from the service itself (no CDN).
 """
 
 
@@ -62,10 +64,14 @@ def create_app(
         summary="Protect and trace 3D-printed parts: designs, print licences, attestations.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by partledger.api.docs
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.runtime = runtime
     app.state.context = context
     problems.install(app)
+    docs.install(app, public_provenance=runtime.settings.api_public_provenance)
     for module in (health, ops, auth, designs, licences, hub, access, prints, audit):
         app.include_router(module.router)
     app.add_middleware(

@@ -1,7 +1,15 @@
-"""Pure-ASGI middleware: request ids, JSON access logs, latency metrics, JSON size limit."""
+"""Pure-ASGI middleware: request ids, JSON access logs, latency metrics, body size limit.
+
+Every request body except the streamed uploads (``POST /v1/blobs``, ``POST /v1/designs``,
+``POST /v1/designs/{id}/revisions``, which enforce their own limits while streaming) is
+read here, up to ``PARTLEDGER_API_MAX_JSON_BYTES``: a larger one, whatever its content type
+and whether or not it declares a ``Content-Length``, is answered 413 naming the limit
+before any route sees it.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -14,7 +22,7 @@ from partledger.api.services.metrics import Metrics
 
 log = logging.getLogger("partledger.api.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
-STREAMED = ("/v1/blobs", "/v1/designs")
+STREAMED = re.compile(r"^/v1/(?:blobs|designs|designs/[^/]+/revisions)/?$")
 
 
 class RequestContext:
@@ -46,19 +54,24 @@ class RequestContext:
                 ]
             await send(message)
 
-        receive_ = receive
-        content_type = headers.get(b"content-type", b"")
-        if content_type.startswith(b"application/json") and not path.startswith(STREAMED):
-            length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_json:
-                await _too_large(send_wrapper, request_id, self.max_json)
+        if STREAMED.match(path) or scope.get("method") in ("GET", "HEAD"):
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
                 self._observe(scope, status, started, request_id)
-                return
-            receive_ = _limited(receive, self.max_json)
+            return
+        length = headers.get(b"content-length", b"")
+        if length.strip().isdigit() and int(length) > self.max_json:
+            await _too_large(send_wrapper, request_id, path, self.max_json)
+            self._observe(scope, status, started, request_id)
+            return
+        body = await _read_body(receive, self.max_json)
+        if body is None:
+            await _too_large(send_wrapper, request_id, path, self.max_json)
+            self._observe(scope, status, started, request_id)
+            return
         try:
-            await self.app(scope, receive_, send_wrapper)
-        except _BodyTooLarge:
-            await _too_large(send_wrapper, request_id, self.max_json)
+            await self.app(scope, _replay(body, receive), send_wrapper)
         finally:
             self._observe(scope, status, started, request_id)
 
@@ -85,35 +98,44 @@ class RequestContext:
         )
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-def _limited(receive: Receive, limit: int) -> Receive:
+async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
+    """The request's body messages, or None as soon as they pass ``limit`` bytes."""
+    messages: list[Message] = []
     seen = 0
-
-    async def wrapped() -> Message:
-        nonlocal seen
+    while True:
         message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _BodyTooLarge
-        return message
+        messages.append(message)
+        if message["type"] != "http.request":  # the client went away: let the app see it
+            return messages
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            return None
+        if not message.get("more_body", False):
+            return messages
 
-    return wrapped
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()  # after the body: disconnects
+
+    return replayed
 
 
-async def _too_large(send: Send, request_id: str, limit: int) -> None:
-    import json
-
+async def _too_large(send: Send, request_id: str, path: str, limit: int) -> None:
     body = json.dumps(
         {
             "type": "https://partledger.dev/problems/payload-too-large",
             "title": "The request body is too large",
             "status": 413,
-            "detail": f"JSON bodies are limited to {limit} bytes",
+            "detail": f"request bodies are limited to {limit} bytes "
+            "(PARTLEDGER_API_MAX_JSON_BYTES)",
+            "instance": path,
             "request_id": request_id,
+            "limit": limit,
         }
     ).encode()
     await send(
@@ -123,6 +145,7 @@ async def _too_large(send: Send, request_id: str, limit: int) -> None:
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
             ],
         }
     )

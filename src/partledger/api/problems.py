@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from partledger.api.services.errors import ServiceError
 from partledger.chain.errors import RpcUnavailable
@@ -41,31 +42,102 @@ MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("partledger.api")
 
 
-class Problem(BaseModel):
-    """An RFC 9457 problem document."""
+class ValidationErrorItem(BaseModel):
+    """One reason a request was malformed: where (``loc``) and what."""
 
-    model_config = ConfigDict(extra="allow")
+    loc: list[str]
+    msg: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document (``application/problem+json``).
+
+    ``type`` is stable per error (``https://partledger.dev/problems/<slug>``, contract
+    errors ``.../contract/<ErrorName>``); the optional members appear where they apply.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://partledger.dev/problems/licence-not-usable",
+                    "title": "The licence does not allow this now",
+                    "status": 403,
+                    "detail": "licence 0x5f3c…e1 is Suspended",
+                    "instance": "/v1/hub/licences/0x5f3c…e1/container",
+                    "request_id": "4b49402b54d047098f1aaca0e62374a3",
+                }
+            ]
+        },
+    )
 
     type: str
     title: str
     status: int
     detail: str | None = None
     instance: str | None = None
+    request_id: str | None = None
+    errors: list[ValidationErrorItem] | None = None
+    """``validation`` (422): each malformed parameter or body member."""
+    error: str | None = None
+    """``contract/<ErrorName>``: the Solidity custom error's name."""
+    arguments: dict[str, Any] | None = None
+    """``contract/<ErrorName>``: the error's decoded arguments."""
+    limit: int | None = None
+    """``payload-too-large`` (413): the limit in bytes."""
+    accepted: list[str] | None = None
+    """``unsupported-media-type`` (415): the media types the operation takes."""
+    retry_after: int | None = None
+    """``rate-limited`` (429): seconds to wait (also the ``Retry-After`` header)."""
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": text}
-    for code, text in (
-        (401, "Not authenticated"),
-        (403, "Forbidden"),
-        (404, "Not found"),
-        (409, "Conflict"),
-        (413, "Payload too large"),
-        (422, "Malformed request"),
-        (429, "Rate limited"),
-        (503, "A dependency is unavailable"),
-    )
+_DESCRIPTIONS: dict[int, str] = {
+    401: "Not authenticated: no bearer token, an invalid or expired one, or a refused "
+    "sign-in (`unauthenticated`, `invalid-token`, `siwe-rejected`)",
+    403: "Forbidden: the caller lacks the role or the right, or the ledger refuses "
+    "(`forbidden`, `licence-not-usable`, `contract/<Error>`)",
+    404: "Not found (`not-found`, `blob-not-found`, `contract/<Error>`)",
+    409: "Conflict with the current state (`conflict`, `custody-required`, "
+    "`design-key-unavailable`, `contract/<Error>`)",
+    413: "The body exceeds its limit (`payload-too-large`, with `limit`)",
+    415: "The operation does not take this content type (`unsupported-media-type`, with "
+    "`accepted`)",
+    422: "Malformed request (`validation` with `errors`, `invalid-request`, "
+    "`invalid-identifier`, `invalid-blob-id`, `invalid-container`, `invalid-wrapped-key`, "
+    "`contract/<Error>`)",
+    429: "Rate limited (`rate-limited`; wait `Retry-After` seconds)",
+    503: "A dependency (the chain, the database) does not answer (`chain-unavailable`, "
+    "`unavailable`)",
+    507: "The blob store could not write (`storage-write-failed`)",
 }
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "`Bearer`"}},
+    429: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problem statuses an operation can answer."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {
+            "description": _DESCRIPTIONS[code],
+            "content": {MEDIA_TYPE: {"schema": PROBLEM_REF}},
+        }
+        if code in _HEADERS:
+            entry["headers"] = _HEADERS[code]
+        out[code] = entry
+    return out
+
+
+AUTH = (401, 429, 503)
+"""What any operation with a bearer token can answer: bad token, rate limit, chain down
+(roles are read from the chain)."""
+JSON_BODY = (413, 415, 422)
+"""What any operation with a JSON body can answer."""
+
 
 # (exception class, status, slug, title): first match wins, most specific first.
 _TABLE: list[tuple[type[BaseException], int, str, str]] = [
@@ -146,6 +218,20 @@ def render(exc: BaseException, request: Request | None) -> JSONResponse:
     return problem(500, "internal", "Internal error", None, request)
 
 
+def _allowed(request: Request) -> list[str]:
+    """Every method some route answers on this path (Starlette names only the first
+    route's methods, so ``DELETE /v1/licences`` would otherwise say ``Allow: POST``)."""
+    allowed = []
+    for method in ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"):
+        scope = {**request.scope, "method": method}
+        if any(
+            not isinstance(route, Mount) and route.matches(scope)[0] is Match.FULL
+            for route in request.app.router.routes
+        ):
+            allowed.append(method)
+    return allowed
+
+
 def install(app: FastAPI) -> None:
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
         return render(exc, request)
@@ -162,8 +248,17 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8)
+            return problem(
+                422, "validation", "The request is malformed", "the body could not be parsed",
+                request, errors=[{"loc": ["body"], "msg": str(exc.detail)}],
+            )  # fmt: skip
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
-        return problem(exc.status_code, slug, str(exc.detail), None, request)
+        response = problem(exc.status_code, slug, str(exc.detail), None, request)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed(request)):
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

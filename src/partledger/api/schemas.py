@@ -16,6 +16,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Exact(BaseModel):
+    """A response body built by hand (not through the model): the schema is exact, and
+    ``extra="forbid"`` lets the tests catch any member the service adds but not here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 # -- auth ---------------------------------------------------------------------------------
 class NoncePublic(BaseModel):
     nonce: str
@@ -206,28 +213,216 @@ class ReceiptsPublic(BaseModel):
 
 
 # -- audit ------------------------------------------------------------------------------------
-class ClaimPublic(BaseModel):
+class ClaimPublic(Exact):
     name: str
     passed: bool
     detail: str
 
 
-class ProvenancePublic(BaseModel):
+class PrintRecordPublic(Exact):
+    """The attested record (what the hub signed), every member a 0x-prefixed bytes32."""
+
+    licence_id: str
+    serial: str
+    """keccak256 of the serial number."""
+    machine_id: str
+    material_lot_hash: str
+    quality_report_hash: str
+
+
+class AttestationPublic(Exact):
+    """Where and how the print was attested."""
+
+    kind: str
+    """``direct``, ``relayed``, ``batch``, ``merkle`` (anchored) or ``contract-call``."""
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    timestamp: int
+    """The block's timestamp (Unix seconds)."""
+    confirmations: int
+    merkle_root: str | None
+    merkle_proof: list[str]
+    log_index: int
+
+
+class ProvenanceDesignPublic(Exact):
+    """The design's on-chain record when the provenance was read."""
+
+    owner: str
+    registered_at: int
+    status: str
+    """``Active``, ``Deprecated`` or ``Recalled``."""
+    content_hash: str
+    container_hash: str
+    metadata_hash: str
+    revises: str | None
+    latest_revision: str
+
+
+class ProvenanceLicencePublic(Exact):
+    """The licence the print was debited from, as the chain sees it now."""
+
+    licence_id: str
+    design_id: str
+    hub: str
+    licence_index: int
+    max_prints: int
+    printed: int
+    remaining: int
+    valid_from: int
+    valid_until: int
+    status: str
+    required_standard: str
+    """Empty when the licence requires no qualification."""
+    terms_hash: str
+    wrapped_key_hash: str
+    refund_on_invalidate: bool
+
+
+class HubInfoPublic(Exact):
+    address: str
+    name: str
+    locode: str
+    """UN/LOCODE of the hub's site."""
+    key_version: int
+    """Version of the hub's published HPKE key."""
+
+
+class MachineInfoPublic(Exact):
+    machine_id: str
+    hub: str
+    retired: bool
+    registered_at: int
+    retired_at: int | None
+    machine_hash: str
+
+
+class QualificationPublic(Exact):
+    """The machine's qualification record for the licence's standard in force at the print,
+    replayed from the certifiers' events. Without any record before the print, only
+    ``standard`` is set and ``in_force`` is false."""
+
+    standard: str
+    in_force: bool
+    certifier: str | None
+    certificate_hash: str | None
+    valid_from: int | None
+    valid_until: int | None
+    revoked: bool | None
+    revoked_by: str | None
+    recorded_in_tx: str | None
+    recorded_at_block: int | None
+    judged_at: int | None
+    """The moment the record was judged at: the print's block timestamp."""
+
+
+class AnchorPublic(Exact):
+    """Where a Merkle-anchored print sits: anchor root, slot, proof, batch document."""
+
+    root: str
+    leaf_index: int
+    anchored_at: int
+    licence_ids: list[str]
+    counts: list[int]
+    path: list[str]
+    """The RFC 9162 audit path of the leaf."""
+    document_hash: str
+    """Blob id of the published batch document."""
+    document_problem: str | None
+    """Why the batch document does not describe this anchor (null when it does)."""
+
+
+class SerialClaimPublic(Exact):
+    """One attestation of the serial anywhere (direct, relayed, batch, or an anchored leaf)."""
+
+    kind: str
+    tx_hash: str
+    block_number: int
+    root: str | None
+    leaf_index: int | None
+    description: str
+
+
+_H = "0x" + "ab" * 32
+_A = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+PROVENANCE_EXAMPLE: dict[str, Any] = {
+    "design_id": _H,
+    "serial_number": "SN-0001",
+    "record": {
+        "licence_id": _H, "serial": _H, "machine_id": _H,
+        "material_lot_hash": _H, "quality_report_hash": _H,
+    },
+    "attestation": {
+        "kind": "relayed", "tx_hash": _H, "block_number": 1234, "block_hash": _H,
+        "timestamp": 1767225600, "confirmations": 13, "merkle_root": None,
+        "merkle_proof": [], "log_index": 0,
+    },
+    "design": {
+        "owner": _A, "registered_at": 1767139200, "status": "Active", "content_hash": _H,
+        "container_hash": _H, "metadata_hash": _H, "revises": None, "latest_revision": _H,
+    },
+    "licence": {
+        "licence_id": _H, "design_id": _H, "hub": _A, "licence_index": 0, "max_prints": 10,
+        "printed": 1, "remaining": 9, "valid_from": 1767139200, "valid_until": 1798675200,
+        "status": "Active", "required_standard": "ISO/ASTM 52904", "terms_hash": _H,
+        "wrapped_key_hash": _H, "refund_on_invalidate": False,
+    },
+    "hub": {"address": _A, "name": "Hub Milano", "locode": "ITMIL", "key_version": 1},
+    "machine": {
+        "machine_id": _H, "hub": _A, "retired": False, "registered_at": 1767139200,
+        "retired_at": None, "machine_hash": _H,
+    },
+    "qualification": {
+        "standard": "ISO/ASTM 52904", "in_force": True, "certifier": _A,
+        "certificate_hash": _H, "valid_from": 1767139200, "valid_until": 1798675200,
+        "revoked": False, "revoked_by": None, "recorded_in_tx": _H,
+        "recorded_at_block": 1200, "judged_at": 1767225600,
+    },
+    "invalidated": False,
+    "recalled": False,
+    "refunded": False,
+    "anchor": None,
+    "serial_claims": [
+        {
+            "kind": "direct", "tx_hash": _H, "block_number": 1234, "root": None,
+            "leaf_index": None, "description": f"direct attestation in tx {_H} (block 1234)",
+        }
+    ],
+    "unreadable_batches": [],
+    "verified": True,
+    "claims": [
+        {"name": "print.serial_unique", "passed": True,
+         "detail": "the only attestation of this serial"},
+    ],
+}  # fmt: skip
+
+
+class ProvenancePublic(Exact):
+    """A part's provenance, each claim re-verified; ``verified`` only if all passed."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PROVENANCE_EXAMPLE]})
+
     design_id: str
     serial_number: str
-    record: dict[str, str]
-    attestation: dict[str, Any]
-    design: dict[str, Any]
-    licence: dict[str, Any]
-    hub: dict[str, Any]
-    machine: dict[str, Any]
-    qualification: dict[str, Any] | None
+    record: PrintRecordPublic
+    attestation: AttestationPublic
+    design: ProvenanceDesignPublic
+    licence: ProvenanceLicencePublic
+    hub: HubInfoPublic
+    machine: MachineInfoPublic
+    qualification: QualificationPublic | None
+    """Null when the licence requires no qualification."""
     invalidated: bool
     recalled: bool
-    refunded: bool = False
-    anchor: dict[str, Any] | None = None
-    serial_claims: list[dict[str, Any]] = []
-    unreadable_batches: list[str] = []
+    refunded: bool
+    """The OEM confirmed the print's invalidation and the copy went back to the licence."""
+    anchor: AnchorPublic | None
+    """Set for a Merkle-anchored print."""
+    serial_claims: list[SerialClaimPublic]
+    """Every attestation of this serial; more than one fails ``print.serial_unique``."""
+    unreadable_batches: list[str]
+    """Anchors whose batch document is missing or invalid (their leaves could not be read)."""
     verified: bool
     claims: list[ClaimPublic]
 

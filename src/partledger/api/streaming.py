@@ -4,7 +4,7 @@ Uploads are read as they arrive (``request.stream()``), coalesced into 1 MiB
 chunks and handed to a ``ThreadedSink``; the whole body is never held in memory
 or spooled to a temporary file. ``application/octet-stream`` bodies are taken as
 the file; ``multipart/form-data`` is parsed incrementally (one ``file`` part plus
-small fields).
+small fields); other media types are refused (415) before anything is read.
 """
 
 from __future__ import annotations
@@ -16,10 +16,32 @@ import anyio
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
-from partledger.api.services.errors import InvalidRequest, PayloadTooLarge
+from partledger.api.services.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from partledger.api.services.transfer import CHUNK, MultipartStream, ThreadedSink
 
 _R = TypeVar("_R")
+
+
+OCTET_STREAM = "application/octet-stream"
+MULTIPART = "multipart/form-data"
+
+
+def media_type(request: Request) -> str | None:
+    """The request's media type (lower case, without parameters), or None without one."""
+    value = request.headers.get("content-type")
+    if value is None:
+        return None
+    return value.split(";", 1)[0].strip().lower()
+
+
+def declared_length(request: Request) -> int | None:
+    """The ``Content-Length`` the client declared (None without one)."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not declared.strip().isdigit():
+        raise InvalidRequest(f"invalid Content-Length {declared!r}")
+    return int(declared)
 
 
 async def receive_upload(
@@ -27,17 +49,31 @@ async def receive_upload(
     consume: Callable[[Iterator[bytes]], _R],
     *,
     limit: int,
+    accept: tuple[str, ...] = (OCTET_STREAM, MULTIPART),
+    what: str = "the file",
+    setting: str | None = "PARTLEDGER_API_MAX_UPLOAD_BYTES",
 ) -> tuple[_R, dict[str, bytes], int]:
-    """Stream the body's file into ``consume``; return its result, form fields, size."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > limit + 64 * 1024:
-                raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
-        except ValueError:
-            raise InvalidRequest("invalid Content-Length") from None
-    content_type = request.headers.get("content-type", "application/octet-stream")
-    parser = MultipartStream(content_type) if content_type.startswith("multipart/") else None
+    """Stream the body's file into ``consume``; return its result, form fields, size.
+
+    ``accept`` lists the media types the operation takes (a body without a
+    ``Content-Type`` is ``application/octet-stream``, RFC 9110 section 8.3): anything
+    else is refused 415 before the body is read. A file over ``limit`` bytes is 413,
+    from ``Content-Length`` when it says so, else as soon as the stream passes it.
+    """
+    named = f" ({setting})" if setting else ""
+    kind = media_type(request) or OCTET_STREAM
+    if kind not in accept:
+        raise UnsupportedMediaType(
+            f"this operation takes {' or '.join(accept)}, not {kind}", accepted=list(accept)
+        )
+    declared = declared_length(request)
+    slack = 64 * 1024 if kind == MULTIPART else 0  # multipart framing and small fields
+    if declared is not None and declared > limit + slack:
+        raise PayloadTooLarge(
+            f"the body is {declared} bytes; {what} may be at most {limit} bytes{named}",
+            limit=limit,
+        )
+    parser = MultipartStream(request.headers["content-type"]) if kind == MULTIPART else None
     sink: ThreadedSink[_R] = ThreadedSink(consume)
     buffer = bytearray()
     size = 0
@@ -47,7 +83,9 @@ async def receive_upload(
             for part in parts:
                 size += len(part)
                 if size > limit:
-                    raise PayloadTooLarge(f"the file exceeds the limit of {limit} bytes")
+                    raise PayloadTooLarge(
+                        f"{what} exceeds the limit of {limit} bytes{named}", limit=limit
+                    )
                 buffer += part
             if len(buffer) >= CHUNK:
                 chunk, buffer = bytes(buffer), bytearray()

@@ -8,14 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from partledger.api.deps import CallerDep, ContextDep
-from partledger.api.problems import PROBLEM_RESPONSES
+from partledger.api.problems import AUTH
+from partledger.api.problems import problem_responses as errors
+from partledger.api.routing import JsonBodyRoute
 from partledger.api.schemas import AccessChainPublic, AccessEntryPublic
 from partledger.api.services.errors import Forbidden
 
-router = APIRouter(prefix="/v1/access-log", tags=["access log"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/access-log", tags=["access log"], route_class=JsonBodyRoute)
 
 
-@router.get("", response_model=list[AccessEntryPublic])
+@router.get("", response_model=list[AccessEntryPublic], responses=errors(*AUTH, 403, 422))
 def entries(
     caller: CallerDep,
     ctx: ContextDep,
@@ -38,7 +40,7 @@ def entries(
     return [AccessEntryPublic(**e.__dict__) for e in found]
 
 
-@router.get("/verify", response_model=AccessChainPublic)
+@router.get("/verify", response_model=AccessChainPublic, responses=errors(*AUTH))
 def verify(caller: CallerDep, ctx: ContextDep) -> AccessChainPublic:
     """Re-hash the whole log: ``ok`` is false (with the first broken entry) if any entry was
     deleted, reordered or altered, or if entries up to an on-chain anchored head are gone

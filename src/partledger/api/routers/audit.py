@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 
 from partledger.api.deps import CallerDep, ContextDep, OptionalCallerDep
-from partledger.api.problems import PROBLEM_RESPONSES
+from partledger.api.problems import AUTH
+from partledger.api.problems import problem_responses as errors
+from partledger.api.routing import JsonBodyRoute
 from partledger.api.schemas import (
     EventPublic,
     EventsPublic,
@@ -18,14 +20,21 @@ from partledger.api.schemas import (
 )
 from partledger.api.services.errors import Unauthenticated
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=JsonBodyRoute)
 Hex32Query = Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")]
 
 
 @router.get(
     "/provenance/{serial_number}",
     response_model=ProvenancePublic,
-    responses={200: {"content": {"application/json": {}}}},
+    responses={
+        **errors(*AUTH, 404, 422),
+        401: {
+            **errors(401)[401],
+            "description": "An invalid or expired bearer token was sent, or this service "
+            "requires one for provenance (`PARTLEDGER_API_PUBLIC_PROVENANCE=false`)",
+        },
+    },
 )
 async def provenance(
     serial_number: Annotated[str, PathParam(min_length=1, max_length=200)],
@@ -50,7 +59,7 @@ async def provenance(
     return Response(body, media_type="application/json")
 
 
-@router.get("/events", response_model=EventsPublic)
+@router.get("/events", response_model=EventsPublic, responses=errors(*AUTH, 422))
 def events(
     caller: CallerDep,
     ctx: ContextDep,
@@ -75,7 +84,7 @@ def events(
     )
 
 
-@router.get("/reconciliation", response_model=ReconciliationPublic)
+@router.get("/reconciliation", response_model=ReconciliationPublic, responses=errors(*AUTH, 422))
 async def reconciliation(
     caller: CallerDep,
     ctx: ContextDep,

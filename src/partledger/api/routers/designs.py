@@ -19,7 +19,9 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from partledger.api.deps import CallerDep, ContextDep, OemDep, client_address
-from partledger.api.problems import PROBLEM_RESPONSES
+from partledger.api.problems import AUTH, JSON_BODY
+from partledger.api.problems import problem_responses as errors
+from partledger.api.routing import JsonBodyRoute
 from partledger.api.schemas import (
     BlobPublic,
     DesignActionCreate,
@@ -32,13 +34,19 @@ from partledger.api.services.context import ServiceContext
 from partledger.api.services.db import uploads
 from partledger.api.services.errors import Forbidden, InvalidRequest
 from partledger.api.services.ledger import DesignInfo
-from partledger.api.streaming import receive_upload, stream_file
+from partledger.api.streaming import MULTIPART, receive_upload, stream_file
+from partledger.crypto import HEADER_SIZE, ContainerHeader, WrappedKey
 from partledger.sdk import DesignMetadata, LicenceView, RegisteredDesign
 from partledger.storage import BlobInfo
 
-router = APIRouter(tags=["designs"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["designs"], route_class=JsonBodyRoute)
 DesignIdPath = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$")]
 SMALL_BLOB = 1024 * 1024
+CONTAINER_RESPONSE = {
+    "description": "The encrypted container (`X-Content-SHA256`: its blob id)",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+LIFECYCLE = errors(*AUTH, *JSON_BODY, 403, 404, 409)
 
 
 class BlobKind(StrEnum):
@@ -47,6 +55,10 @@ class BlobKind(StrEnum):
     metadata = "metadata"
     terms = "terms"
     report = "report"
+
+
+CONTAINER_KINDS = frozenset({BlobKind.container, BlobKind.metadata, BlobKind.terms})
+"""Kinds that are encrypted containers (metadata and terms are sealed documents)."""
 
 
 def design_public(d: DesignInfo) -> DesignPublic:
@@ -88,6 +100,7 @@ def registered_public(r: RegisteredDesign) -> RegisteredDesignPublic:
     "/v1/blobs",
     response_model=BlobPublic,
     status_code=201,
+    responses=errors(*AUTH, 403, 413, 415, 422, 507),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -113,16 +126,45 @@ async def upload_blob(
     needed = "hub" if kind is BlobKind.report else "oem"
     if not caller.has(needed):
         raise Forbidden(f"uploading a {kind.value} needs the {needed} role")
-    limit = ctx.settings.api_max_upload_bytes if kind is BlobKind.container else SMALL_BLOB
+    big = kind is BlobKind.container
+    limit = ctx.settings.api_max_upload_bytes if big else SMALL_BLOB
     store = ctx.ledger.store
 
     def consume(chunks: Iterator[bytes]) -> BlobInfo:
+        if kind in CONTAINER_KINDS:
+            return store.put(_checked_container(chunks), max_bytes=limit)
+        if kind is BlobKind.wrapped_key:
+            data = b"".join(chunks)  # at most SMALL_BLOB
+            WrappedKey.from_bytes(data)  # KeyWrapError: 422 invalid-wrapped-key
+            return store.put([data], max_bytes=limit)
         return store.put(chunks, max_bytes=limit)
 
-    info, _, _ = await receive_upload(request, consume, limit=limit)
+    info, _, _ = await receive_upload(
+        request,
+        consume,
+        limit=limit,
+        what=f"a {kind.value} blob",
+        setting="PARTLEDGER_API_MAX_UPLOAD_BYTES" if big else None,
+    )
     ctx.metrics.transfer_bytes.labels("up").inc(info.size)
     await anyio.to_thread.run_sync(_remember_upload, ctx, info, caller.address, kind.value)
     return BlobPublic(sha256=info.sha256, size=info.size, kind=kind.value)
+
+
+def _checked_container(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Pass the chunks on once the first ``HEADER_SIZE`` bytes parse as a container header
+    (``ContainerError``, 422 invalid-container, otherwise: e.g. plaintext sent by mistake)."""
+    head = b""
+    for chunk in chunks:
+        if len(head) >= HEADER_SIZE:
+            yield chunk
+            continue
+        head += chunk
+        if len(head) >= HEADER_SIZE:
+            ContainerHeader.from_bytes(head[:HEADER_SIZE])
+            yield head
+    if len(head) < HEADER_SIZE:
+        ContainerHeader.from_bytes(head)  # raises: empty, truncated or not a container
 
 
 def _remember_upload(ctx: ServiceContext, info: BlobInfo, account: str, kind: str) -> None:
@@ -137,7 +179,7 @@ def _remember_upload(ctx: ServiceContext, info: BlobInfo, account: str, kind: st
         )
 
 
-@router.get("/v1/designs", response_model=list[DesignPublic])
+@router.get("/v1/designs", response_model=list[DesignPublic], responses=errors(*AUTH, 403))
 def list_designs(caller: OemDep, ctx: ContextDep) -> list[DesignPublic]:
     """The caller's own designs."""
     return [design_public(d) for d in ctx.chain.designs_of(caller.address)]
@@ -204,7 +246,11 @@ async def _register_plaintext(
             return target
 
         path, fields, _ = await receive_upload(
-            request, consume, limit=ctx.settings.api_max_upload_bytes
+            request,
+            consume,
+            limit=ctx.settings.api_max_upload_bytes,
+            accept=(MULTIPART,),
+            what="the design file",
         )
         metadata = _metadata(fields)
         registered = await anyio.to_thread.run_sync(
@@ -225,6 +271,7 @@ def _spool_dir(ctx: ServiceContext) -> Path:
     "/v1/designs",
     response_model=RegisteredDesignPublic,
     status_code=201,
+    responses=errors(*AUTH, 403, 404, 409, 413, 415, 422, 507),
     openapi_extra=_PLAINTEXT_BODY,
 )
 async def register_design(
@@ -236,7 +283,9 @@ async def register_design(
     return await _register_plaintext(request, caller, ctx, None)
 
 
-@router.get("/v1/designs/{design_id}", response_model=DesignPublic)
+@router.get(
+    "/v1/designs/{design_id}", response_model=DesignPublic, responses=errors(*AUTH, 403, 404, 422)
+)
 def get_design(design_id: DesignIdPath, caller: CallerDep, ctx: ContextDep) -> DesignPublic:
     """A design's on-chain record (its owner and its licensed hubs)."""
     return design_public(ctx.chain.visible_design(caller, design_id))
@@ -246,6 +295,7 @@ def get_design(design_id: DesignIdPath, caller: CallerDep, ctx: ContextDep) -> D
     "/v1/designs/{design_id}/revisions",
     response_model=RegisteredDesignPublic,
     status_code=201,
+    responses=errors(*AUTH, 403, 404, 409, 413, 415, 422, 507),
     openapi_extra=_PLAINTEXT_BODY,
 )
 async def revise_design(
@@ -256,7 +306,7 @@ async def revise_design(
     return await _register_plaintext(request, caller, ctx, design_id)
 
 
-@router.post("/v1/designs/{design_id}/deprecate", response_model=TxPublic)
+@router.post("/v1/designs/{design_id}/deprecate", response_model=TxPublic, responses=LIFECYCLE)
 def deprecate_design(
     design_id: DesignIdPath, body: DesignActionCreate, caller: OemDep, ctx: ContextDep
 ) -> TxPublic:
@@ -265,7 +315,7 @@ def deprecate_design(
     return TxPublic(tx_hash=tx.tx_hash, block_number=tx.block_number)
 
 
-@router.post("/v1/designs/{design_id}/recall", response_model=TxPublic)
+@router.post("/v1/designs/{design_id}/recall", response_model=TxPublic, responses=LIFECYCLE)
 def recall_design(
     design_id: DesignIdPath, body: DesignActionCreate, caller: OemDep, ctx: ContextDep
 ) -> TxPublic:
@@ -274,7 +324,11 @@ def recall_design(
     return TxPublic(tx_hash=tx.tx_hash, block_number=tx.block_number)
 
 
-@router.get("/v1/designs/{design_id}/licences", response_model=list[LicencePublic])
+@router.get(
+    "/v1/designs/{design_id}/licences",
+    response_model=list[LicencePublic],
+    responses=errors(*AUTH, 403, 404, 422),
+)
 def design_licences(
     design_id: DesignIdPath, caller: OemDep, ctx: ContextDep
 ) -> list[LicencePublic]:
@@ -286,7 +340,10 @@ def design_licences(
 @router.get(
     "/v1/designs/{design_id}/container",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: CONTAINER_RESPONSE,
+        **errors(*AUTH, 403, 404, 422),
+    },
 )
 def download_own_container(
     design_id: DesignIdPath,

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from partledger.api.deps import RuntimeDep
+from partledger.api.problems import problem_responses as errors
 
 router = APIRouter(tags=["ops"])
 
@@ -21,7 +22,7 @@ class HealthPublic(BaseModel):
     contracts: dict[str, str]
 
 
-@router.get("/health", response_model=HealthPublic, responses={503: {"description": "no chain"}})
+@router.get("/health", response_model=HealthPublic, responses=errors(503))
 def health(runtime: RuntimeDep) -> HealthPublic | JSONResponse:
     """The chain id, latest block and the ledger's contract addresses."""
     deployment = runtime.deployment

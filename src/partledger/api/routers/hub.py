@@ -9,16 +9,22 @@ from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 
 from partledger.api.deps import ContextDep, HubDep, client_address
-from partledger.api.problems import PROBLEM_RESPONSES
-from partledger.api.routers.designs import container_response, licence_public
+from partledger.api.problems import AUTH
+from partledger.api.problems import problem_responses as errors
+from partledger.api.routers.designs import (
+    CONTAINER_RESPONSE,
+    container_response,
+    licence_public,
+)
+from partledger.api.routing import JsonBodyRoute
 from partledger.api.schemas import LicencePublic, MachinePublic, WrappedKeyPublic
 from partledger.storage import get_bytes
 
-router = APIRouter(prefix="/v1/hub", tags=["hub"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/hub", tags=["hub"], route_class=JsonBodyRoute)
 LicenceIdPath = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$")]
 
 
-@router.get("/licences", response_model=list[LicencePublic])
+@router.get("/licences", response_model=list[LicencePublic], responses=errors(*AUTH, 403))
 def my_licences(caller: HubDep, ctx: ContextDep) -> list[LicencePublic]:
     """The caller's licences, with remaining prints, as the chain sees them now."""
     return [licence_public(v) for v in ctx.chain.licences_of_hub(caller.address)]
@@ -27,7 +33,10 @@ def my_licences(caller: HubDep, ctx: ContextDep) -> list[LicencePublic]:
 @router.get(
     "/licences/{licence_id}/container",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: CONTAINER_RESPONSE,
+        **errors(*AUTH, 403, 404, 422),
+    },
 )
 def download_container(
     licence_id: LicenceIdPath, request: Request, caller: HubDep, ctx: ContextDep
@@ -39,7 +48,11 @@ def download_container(
     return container_response(ctx, request, caller.address, design, licence_id, caller.address)
 
 
-@router.get("/licences/{licence_id}/key", response_model=WrappedKeyPublic)
+@router.get(
+    "/licences/{licence_id}/key",
+    response_model=WrappedKeyPublic,
+    responses=errors(*AUTH, 403, 404, 422),
+)
 def release_key(
     licence_id: LicenceIdPath, request: Request, caller: HubDep, ctx: ContextDep
 ) -> WrappedKeyPublic:
@@ -61,7 +74,7 @@ def release_key(
     )
 
 
-@router.get("/machines", response_model=list[MachinePublic])
+@router.get("/machines", response_model=list[MachinePublic], responses=errors(*AUTH, 403))
 def my_machines(caller: HubDep, ctx: ContextDep) -> list[MachinePublic]:
     """The caller's registered machines."""
     return [MachinePublic(**m) for m in ctx.chain.machines_of(caller.address)]

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 
 from partledger.api.deps import CallerDep, ContextDep, OemDep
-from partledger.api.problems import PROBLEM_RESPONSES
+from partledger.api.problems import AUTH, JSON_BODY
+from partledger.api.problems import problem_responses as errors
 from partledger.api.routers.designs import licence_public
+from partledger.api.routing import JsonBodyRoute
 from partledger.api.schemas import (
     IssuedLicencePublic,
     LicenceActionCreate,
@@ -23,7 +25,8 @@ from partledger.api.services.errors import Forbidden, InvalidRequest
 from partledger.api.services.ledger import checksum
 from partledger.sdk.types import TxRef
 
-router = APIRouter(prefix="/v1/licences", tags=["licences"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/licences", tags=["licences"], route_class=JsonBodyRoute)
+WRITE = errors(*AUTH, *JSON_BODY, 403, 404, 409)
 LicenceIdPath = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$")]
 
 
@@ -31,7 +34,12 @@ def _tx(tx: TxRef) -> TxPublic:
     return TxPublic(tx_hash=tx.tx_hash, block_number=tx.block_number)
 
 
-@router.post("", response_model=IssuedLicencePublic, status_code=201)
+@router.post(
+    "",
+    response_model=IssuedLicencePublic,
+    status_code=201,
+    responses={**WRITE, **errors(507)},
+)
 def issue_licence(body: LicenceCreate, caller: OemDep, ctx: ContextDep) -> IssuedLicencePublic:
     """License a hub (custodial OEMs): the design key is wrapped to the hub's on-chain HPKE
     key, wrapped key and sealed terms are stored, their hashes go on-chain."""
@@ -57,7 +65,7 @@ def issue_licence(body: LicenceCreate, caller: OemDep, ctx: ContextDep) -> Issue
     )
 
 
-@router.get("", response_model=list[LicencePublic])
+@router.get("", response_model=list[LicencePublic], responses=errors(*AUTH, 403, 404, 422))
 def list_licences(
     caller: CallerDep,
     ctx: ContextDep,
@@ -82,14 +90,14 @@ def list_licences(
     return [licence_public(v) for v in mine]
 
 
-@router.get("/{licence_id}", response_model=LicencePublic)
+@router.get("/{licence_id}", response_model=LicencePublic, responses=errors(*AUTH, 403, 404, 422))
 def get_licence(licence_id: LicenceIdPath, caller: CallerDep, ctx: ContextDep) -> LicencePublic:
     """A licence as the chain sees it now (its hub and its design's owner only)."""
     licence, _ = ctx.chain.visible_licence(caller, licence_id)
     return licence_public(licence)
 
 
-@router.post("/{licence_id}/amend", response_model=TxPublic)
+@router.post("/{licence_id}/amend", response_model=TxPublic, responses=WRITE)
 def amend_licence(
     licence_id: LicenceIdPath, body: LicenceAmendCreate, caller: OemDep, ctx: ContextDep
 ) -> TxPublic:
@@ -102,7 +110,7 @@ def amend_licence(
     )  # fmt: skip
 
 
-@router.post("/{licence_id}/suspend", response_model=TxPublic)
+@router.post("/{licence_id}/suspend", response_model=TxPublic, responses=WRITE)
 def suspend_licence(
     licence_id: LicenceIdPath, body: LicenceActionCreate, caller: OemDep, ctx: ContextDep
 ) -> TxPublic:
@@ -110,7 +118,7 @@ def suspend_licence(
     return _tx(ctx.chain.licence_action(caller, licence_id, "suspend", body.reason.encode()))
 
 
-@router.post("/{licence_id}/resume", response_model=TxPublic)
+@router.post("/{licence_id}/resume", response_model=TxPublic, responses=WRITE)
 def resume_licence(
     licence_id: LicenceIdPath, body: LicenceActionCreate, caller: OemDep, ctx: ContextDep
 ) -> TxPublic:
@@ -118,7 +126,7 @@ def resume_licence(
     return _tx(ctx.chain.licence_action(caller, licence_id, "resume", b""))
 
 
-@router.post("/{licence_id}/revoke", response_model=TxPublic)
+@router.post("/{licence_id}/revoke", response_model=TxPublic, responses=WRITE)
 def revoke_licence(
     licence_id: LicenceIdPath, body: LicenceActionCreate, caller: OemDep, ctx: ContextDep
 ) -> TxPublic:

@@ -13,7 +13,11 @@ from partledger.api.schemas import ReadyPublic
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/ready", response_model=ReadyPublic, responses={503: {"model": ReadyPublic}})
+@router.get(
+    "/ready",
+    response_model=ReadyPublic,
+    responses={503: {"model": ReadyPublic, "description": "The chain, database or store is down"}},
+)
 def ready(ctx: ContextDep) -> JSONResponse:
     """Chain, database and blob store reachable; indexer lag and relayer queue depth."""
     checks: dict[str, str] = {}
@@ -54,7 +58,12 @@ def ready(ctx: ContextDep) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}}},
+    responses={
+        200: {
+            "description": "Prometheus text exposition format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
 )
 def metrics(ctx: ContextDep) -> Response:
     """Prometheus metrics: request latency, relayer queue depth, indexer lag, findings."""

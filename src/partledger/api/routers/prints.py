@@ -8,20 +8,27 @@ from fastapi import APIRouter
 from fastapi import Path as PathParam
 
 from partledger.api.deps import CallerDep, ContextDep, HubDep
-from partledger.api.problems import PROBLEM_RESPONSES
+from partledger.api.problems import AUTH, JSON_BODY
+from partledger.api.problems import problem_responses as errors
+from partledger.api.routing import JsonBodyRoute
 from partledger.api.schemas import AttestationsCreate, ReceiptPublic, ReceiptsPublic
 from partledger.api.services.relayer import RelayReceipt, Submission
 from partledger.chain.ids import PrintRecord
 from partledger.sdk.types import to_bytes32
 
-router = APIRouter(prefix="/v1/prints", tags=["prints"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1/prints", tags=["prints"], route_class=JsonBodyRoute)
 
 
 def receipt_public(r: RelayReceipt) -> ReceiptPublic:
     return ReceiptPublic(**r.__dict__)
 
 
-@router.post("", response_model=ReceiptsPublic, status_code=202)
+@router.post(
+    "",
+    response_model=ReceiptsPublic,
+    status_code=202,
+    responses=errors(*AUTH, *JSON_BODY, 403, 404, 409),
+)
 def submit(body: AttestationsCreate, caller: HubDep, ctx: ContextDep) -> ReceiptsPublic:
     """Queue signed attestations (each checked against the licence's hub) for relaying from
     the service's funded account. Returns one receipt per attestation; submitting the same
@@ -44,7 +51,9 @@ def submit(body: AttestationsCreate, caller: HubDep, ctx: ContextDep) -> Receipt
     return ReceiptsPublic(receipts=[receipt_public(r) for r in receipts])
 
 
-@router.get("/receipts/{receipt_id}", response_model=ReceiptPublic)
+@router.get(
+    "/receipts/{receipt_id}", response_model=ReceiptPublic, responses=errors(*AUTH, 403, 404, 422)
+)
 def receipt(
     receipt_id: Annotated[str, PathParam(pattern=r"^[0-9a-f\-]{36}$")],
     caller: CallerDep,

@@ -27,6 +27,11 @@ from partledger.sdk.types import hex32, to_bytes32
 from partledger.storage import BlobNotFoundError
 
 CACHE_SIZE = 10_000
+QUALIFICATION_FIELDS = (
+    "standard", "in_force", "certifier", "certificate_hash", "valid_from", "valid_until",
+    "revoked", "revoked_by", "recorded_in_tx", "recorded_at_block", "judged_at",
+)  # fmt: skip
+"""Every member of a qualification in the provenance document (null when there is no record)."""
 
 
 class AuditService:
@@ -125,7 +130,11 @@ class AuditService:
             "licence": licence,
             "hub": p.hub,
             "machine": p.machine,
-            "qualification": p.qualification,
+            "qualification": (
+                None
+                if p.qualification is None
+                else {**dict.fromkeys(QUALIFICATION_FIELDS), **p.qualification}
+            ),
             "invalidated": p.invalidated,
             "recalled": p.recalled,
             "refunded": p.refunded,

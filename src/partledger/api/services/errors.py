@@ -76,6 +76,12 @@ class PayloadTooLarge(ServiceError, ValueError):
     title = "The request body is too large"
 
 
+class UnsupportedMediaType(ServiceError, ValueError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "The operation does not accept this content type"
+
+
 class InvalidRequest(ServiceError, ValueError):
     status = 422
     slug = "invalid-request"
