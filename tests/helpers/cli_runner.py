@@ -28,6 +28,7 @@ class Cli:
         self.root = root
         self.data = root / "data"
         self.runner = CliRunner()
+        self.addresses: dict[str, str] = {}
 
     def run(self, *args: str) -> Result:
         return self.runner.invoke(app, list(args))
@@ -44,7 +45,7 @@ class Cli:
         assert result.exit_code == code, result.output
         assert isinstance(result.exception, SystemExit), result.exception
         assert "Traceback" not in result.output
-        assert "error:" in result.output
+        assert "error" in result.output.lower()
         return result
 
     def file(self, name: str, data: bytes | None = None) -> Path:
@@ -55,10 +56,11 @@ class Cli:
     # -- worlds --------------------------------------------------------------------------
     def identity(self, name: str, *, fund: bool = True, role: str | None = None) -> str:
         address: str = self.ok("keys", "create", name)["address"]
+        self.addresses[name] = address
         if fund:
             self.ok("keys", "fund", name)
         if role:
-            self.ok("admin", "grant", role, name)
+            self.ok("admin", "grant", role, address)
         return address
 
     def onboard(self) -> dict[str, str]:
@@ -86,7 +88,8 @@ class Cli:
         return registered
 
     def licence(self, design_id: str, *extra: str) -> str:
-        issued = self.ok("licence", "issue", design_id, "milan-hub", "--as", "acme-oem",
+        hub = self.addresses["milan-hub"]
+        issued = self.ok("licence", "issue", design_id, hub, "--as", "acme-oem",
                          "--max-prints", "5", *extra)  # fmt: skip
         return str(issued["licence_id"])
 

@@ -24,6 +24,8 @@ from partledger.chain.ids import PrintRecord
 from partledger.chain.ledger_errors import (
     AccessControlUnauthorizedAccount,
     ContentAlreadyRegistered,
+    NotDesignOwner,
+    UnknownDesign,
     UnknownLicence,
 )
 from partledger.chain.reverts import ContractRevert
@@ -402,7 +404,13 @@ class Oem:
         """License ``hub`` to print ``design_id``: wrap the design key to the hub's on-chain
         HPKE key, store the wrapped key and the sealed terms, record their hashes on-chain."""
         design = to_bytes32(design_id, "design id")
-        hub_record = HubRecord.read(self.ledger, hub).require()  # UnknownHub before any work
+        # the contract's own refusals, before anything is unwrapped, stored or journaled
+        owner = DesignRecord.read(self.ledger, design).owner
+        if owner == ZERO_ADDRESS:
+            raise UnknownDesign("UnknownDesign", {"designId": design})
+        if owner != self.address:
+            raise NotDesignOwner("NotDesignOwner", {"designId": design, "caller": self.address})
+        hub_record = HubRecord.read(self.ledger, hub).require()  # UnknownHub
         hub_address = hub_record.address
         hub_key = HpkePublicKey.from_bytes(hub_record.hpke_public_key)
         dek = self.design_key(design_id)
