@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import rlp
 from eth_utils.crypto import keccak
-from trie.exceptions import BadTrieProof
+from trie.exceptions import BadTrieProof, ValidationError
 from trie.hexary import HexaryTrie
 
 from partledger.errors import PartLedgerError
@@ -41,7 +41,13 @@ def _walk(root: bytes, key: bytes, proof: Sequence[bytes], what: str) -> bytes:
     try:
         nodes = [rlp.decode(bytes(node)) for node in proof]
         value = HexaryTrie.get_from_proof(root, keccak(key), nodes)  # type: ignore[no-untyped-call]
-    except (BadTrieProof, rlp.exceptions.DecodingError, ValueError, TypeError) as exc:
+    except (
+        BadTrieProof,
+        ValidationError,
+        rlp.exceptions.DecodingError,
+        ValueError,
+        TypeError,
+    ) as exc:
         raise StateProofError(
             f"{what}: the proof does not lead from root {root.hex()}: {exc}"
         ) from None
