@@ -55,14 +55,22 @@ class _Command(TyperCommand):
 class _Group(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        for command in self.commands.values():
-            if type(command) is TyperCommand:
-                command.__class__ = _Command  # same object, help with named values
+        _adopt(self)
 
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         _name_values(params)
         return params
+
+
+def _adopt(group: TyperGroup) -> None:
+    """Give every command below ``group`` (however it was made) the named-values help."""
+    for command in group.commands.values():
+        if type(command) is TyperCommand:
+            command.__class__ = _Command  # same object, help with named values
+        elif type(command) is TyperGroup:
+            command.__class__ = _Group
+            _adopt(command)
 
 
 class _RootGroup(_Group):

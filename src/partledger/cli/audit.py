@@ -10,7 +10,16 @@ from rich.table import Table
 
 from partledger.chain.ledger_errors import UnknownPrint
 from partledger.cli.app import app, group
-from partledger.cli.common import Output, console, fail, guarded, iso, open_ledger, plural
+from partledger.cli.common import (
+    Output,
+    console,
+    fail,
+    guarded,
+    iso,
+    label,
+    open_ledger,
+    plural,
+)
 from partledger.sdk import Auditor, Provenance, Verification, load_batch
 
 audit_app = group("Provenance of parts, verified against the chain and the store.")
@@ -34,7 +43,7 @@ def print_report(provenance: Provenance, verification: Verification) -> None:
     rows = [
         ("design", f"{p.design_id} ({p.design['status']}"
                    + (", RECALLED" if p.recalled else "") + ")"),
-        ("owner", p.design["owner"]),
+        ("owner", label(p.design["owner"])),
         ("content sha256", p.design["content_hash"]),
         ("licence", f"{p.licence.licence_id} ({p.licence.status}, "
                     f"{p.licence.printed}/{p.licence.max_prints} printed)"),
