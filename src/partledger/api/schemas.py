@@ -185,7 +185,8 @@ class AttestationCreate(Strict):
     machine_id: Hex32
     material_lot_hash: Hex32
     quality_report_hash: Hex32
-    deadline: int = Field(ge=0, le=2**64 - 1)
+    deadline: int = Field(ge=0, le=2**53 - 1)
+    """Unix seconds, as signed; at most 2^53-1 (exact in JSON, fits the relay queue)."""
     signature: HexBytes
 
 

@@ -22,6 +22,13 @@ from partledger.api.services.errors import Unauthenticated
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=JsonBodyRoute)
 Hex32Query = Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")]
+EventKey = Annotated[
+    str | None,
+    Query(
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="Give exactly one of `design_id` and `licence_id` (otherwise 422).",
+    ),
+]
 
 
 @router.get(
@@ -63,8 +70,8 @@ async def provenance(
 def events(
     caller: CallerDep,
     ctx: ContextDep,
-    design_id: Hex32Query = None,
-    licence_id: Hex32Query = None,
+    design_id: EventKey = None,
+    licence_id: EventKey = None,
     after_block: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventsPublic:

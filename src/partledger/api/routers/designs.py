@@ -103,6 +103,11 @@ def registered_public(r: RegisteredDesign) -> RegisteredDesignPublic:
     responses=errors(*AUTH, 403, 413, 415, 422, 507),
     openapi_extra={
         "requestBody": {
+            "description": "The blob: `application/octet-stream` (the body is the file) or "
+            "`multipart/form-data` (a `file` part). `container`, `metadata` and `terms` must "
+            "be PartLedger containers (their header is checked: 422 `invalid-container`), "
+            "`wrapped-key` an HPKE-wrapped key (422 `invalid-wrapped-key`); a `report` is "
+            "any bytes. Other media types: 415.",
             "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                 "multipart/form-data": {

@@ -26,6 +26,7 @@ from partledger.api.services.ledger import checksum
 from partledger.sdk.types import TxRef
 
 router = APIRouter(prefix="/v1/licences", tags=["licences"], route_class=JsonBodyRoute)
+EXACTLY_ONE = "Give exactly one of `design_id` and `hub` (otherwise 422)."
 WRITE = errors(*AUTH, *JSON_BODY, 403, 404, 409)
 LicenceIdPath = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$")]
 
@@ -69,8 +70,12 @@ def issue_licence(body: LicenceCreate, caller: OemDep, ctx: ContextDep) -> Issue
 def list_licences(
     caller: CallerDep,
     ctx: ContextDep,
-    design_id: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
-    hub: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
+    design_id: Annotated[
+        str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$", description=EXACTLY_ONE)
+    ] = None,
+    hub: Annotated[
+        str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description=EXACTLY_ONE)
+    ] = None,
 ) -> list[LicencePublic]:
     """Licences of one of the caller's designs, or of a hub: the hub itself sees all of its
     licences, an OEM only those on its own designs."""
