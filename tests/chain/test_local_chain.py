@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from partledger.chain.errors import LocalChainError
-from partledger.chain.local import LocalChain, find_anvil, rpc_call
+from partledger.chain.local import ChainPortInUse, LocalChain, find_anvil, rpc_call
 
 
 def _send_eth(url: str) -> str:
@@ -75,3 +75,46 @@ def test_binary_that_dies_at_start_is_reported(tmp_path: Path) -> None:
     broken.chmod(0o755)
     with pytest.raises(LocalChainError, match=r"(?s)exited with code 3.*boom: cannot start"):
         LocalChain(tmp_path / "state", binary=broken).start()
+
+
+def _held_port() -> socket.socket:
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    return holder
+
+
+def test_a_busy_preferred_port_gives_a_free_one_that_the_state_dir_remembers(
+    tmp_path: Path,
+) -> None:
+    with _held_port() as busy:
+        preferred = busy.getsockname()[1]
+        chain = LocalChain(tmp_path, preferred_port=preferred).start()
+        try:
+            assert chain.port != preferred and chain.moved_from == preferred
+            assert chain.remembered_port() == chain.port
+            taken = chain.port
+        finally:
+            chain.stop()
+        again = LocalChain(tmp_path, preferred_port=preferred).start()
+        try:
+            assert again.port == taken  # the same URL as last time while it stays free
+        finally:
+            again.stop()
+
+
+def test_a_free_preferred_port_is_used(tmp_path: Path) -> None:
+    with _held_port() as probe:
+        port = probe.getsockname()[1]
+    with LocalChain(tmp_path, preferred_port=port) as chain:
+        assert chain.port == port and chain.moved_from is None
+
+
+def test_a_required_port_held_by_another_program_is_refused_naming_the_cause(
+    tmp_path: Path,
+) -> None:
+    with _held_port() as busy:
+        port = busy.getsockname()[1]
+        with pytest.raises(ChainPortInUse, match=f"port {port}.*another program") as info:
+            LocalChain(tmp_path, port=port).start()
+    assert info.value.port == port
