@@ -274,3 +274,27 @@ def test_events_feed_from_the_index_equals_the_full_chain_scan(
             assert served["events"] == expected
         kinds = [e["event"] for e in expected]
         assert kinds.count("PrintAttested") == 3 and "LicenceSuspended" in kinds
+
+
+def test_a_validly_signed_attestation_with_a_huge_deadline_is_422_not_a_server_error(
+    service: Service,
+) -> None:
+    world = service.world
+    licence_id = licensed(service)
+    attestation = world.hub.sign_attestation(
+        PrintInput(licence_id, "SN-FAR", world.machine, "LOT-7"), deadline=2**63
+    )
+    r = attestation.record
+    body = {
+        "licence_id": hex32(r.licence_id), "serial": hex32(r.serial),
+        "machine_id": hex32(r.machine_id), "material_lot_hash": hex32(r.material_lot_hash),
+        "quality_report_hash": hex32(r.quality_report_hash), "deadline": attestation.deadline,
+        "signature": "0x" + attestation.signature.hex(),
+    }  # fmt: skip
+    response = service.client.post(
+        "/v1/prints",
+        json={"attestations": [body]},
+        headers=service.headers(world.hub.account),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"][-1] == "deadline"
