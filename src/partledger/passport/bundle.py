@@ -12,6 +12,7 @@ changed byte is caught even in fields no proof covers. Format: ``docs/passport.m
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,9 @@ from web3.types import RPCEndpoint
 
 from partledger.chain import ids
 from partledger.passport import jws
+from partledger.passport.credentials import envelope, part_url
+from partledger.passport.facts import PartFacts
+from partledger.passport.jws import did_pkh
 from partledger.proofs import StorageLayout
 from partledger.sdk.auditor import Provenance
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
@@ -48,6 +52,7 @@ def print_slots(
         SlotRef("licence.state", PRINT_LEDGER, "_licenceStates", (record.licence_id,)),
         SlotRef("licence.info", PRINT_LEDGER, "_licenceInfos", (record.licence_id,)),
         SlotRef("machine", PRINT_LEDGER, "_machines", (record.machine_id,)),
+        SlotRef("hub", PRINT_LEDGER, "_hubs", (hub_key(record.licence_id),)),
         SlotRef("design", REGISTRY, "_designs", (design,)),
     ]
     if anchor_root is None:
@@ -59,6 +64,11 @@ def print_slots(
             SlotRef("qualification", PRINT_LEDGER, "_qualifications", (record.machine_id, standard))
         )
     return refs
+
+
+def hub_key(licence_id: bytes) -> bytes:
+    """The ``_hubs`` mapping key of a licence's hub: its address as a 32-byte word."""
+    return bytes(12) + bytes(licence_id[:20])
 
 
 def status_slots(design: bytes, record: ids.PrintRecord) -> list[SlotRef]:
@@ -122,9 +132,18 @@ def _snapshot(ledger: Ledger, block_number: int, refs: list[SlotRef]) -> dict[st
 
 
 def export_bundle(
-    ledger: Ledger, provenance: Provenance, signer_key: bytes, *, status_block: int | None = None
+    ledger: Ledger,
+    provenance: Provenance,
+    signer_key: bytes,
+    *,
+    status_block: int | None = None,
+    base_url: str = "urn:partledger:part",
+    gtin: str | None = None,
+    signer_name: str = "PartLedger passport exporter",
+    product_name: str | None = None,
 ) -> dict[str, Any]:
-    """A signed proof bundle of ``provenance`` (from ``Auditor.provenance``)."""
+    """A signed proof bundle of ``provenance`` (from ``Auditor.provenance``), with the part's
+    UNTP credentials (passport, traceability event, conformity) for ``base_url``'s page."""
     p = provenance
     design = to_bytes32(p.design_id)
     standard = p.licence.required_standard
@@ -146,6 +165,17 @@ def export_bundle(
             "path": list(a.path),
             "documentHash": a.document_hash,
         }
+    url = part_url(base_url, p.design_id, p.serial_number, gtin)
+    facts = PartFacts.of_provenance(ledger.deployment.chain_id, url, p)
+    header_time = int(str(at_print["header"]["timestamp"]), 16)
+    dte, dcc = facts.dte(header_time), facts.dcc()
+    country = bytes(ledger.view(PRINT_LEDGER, "hub", ids.hub_of_licence(p.record.licence_id))[1])
+    dpp = facts.dpp(
+        dte, dcc, print_time=header_time, country=country[:2].decode(errors="replace"),
+        issuer=did_pkh(ledger.deployment.chain_id, _address(signer_key)),
+        issuer_name=signer_name, issued_at=int(time.time()),
+        product_name=product_name or f"Part {p.serial_number}",
+    )  # fmt: skip
     payload = {
         "kind": BUNDLE_KIND,
         "chainId": ledger.deployment.chain_id,
@@ -170,6 +200,12 @@ def export_bundle(
         },
         "atPrint": at_print,
         "atExport": at_export,
+        "credentials": {
+            "url": url,
+            "dpp": envelope(dpp, signer_key, ledger.deployment.chain_id),
+            "dte": dte,
+            "dcc": dcc,
+        },
     }
     body = canonical(payload)
     return {
@@ -184,3 +220,9 @@ def export_bundle(
 def canonical(value: Any) -> bytes:
     """The bytes that are signed: sorted keys, no whitespace (every value is a str or int)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _address(private_key: bytes) -> str:
+    from eth_account import Account
+
+    return str(Account.from_key(private_key).address)

@@ -16,8 +16,9 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from partledger.chain import ids, merkle
-from partledger.passport import jws
+from partledger.passport import credentials, jws
 from partledger.passport.bundle import BUNDLE_KIND, SlotRef, canonical, print_slots, status_slots
+from partledger.passport.facts import PartFacts
 from partledger.proofs import (
     HeaderError,
     StateProofError,
@@ -63,6 +64,7 @@ def verify_bundle(
         at_print = _Snapshot(payload, "atPrint", "print", claims, trusted or {}, node)
         at_export = _Snapshot(payload, "atExport", "export", claims, trusted or {}, node)
         _check_print(payload, at_print, claims)
+        _check_credentials(payload, at_print, claims)
         _check_status(payload, at_print, at_export, claims)
     except _Failed as failure:
         claims.append(failure.claim)
@@ -397,3 +399,58 @@ def _check_status(
         not problems,
         "; ".join(problems) or f"not invalidated or recalled at block {at_export.number}",
     )
+
+
+def _check_credentials(payload: Mapping[str, Any], snap: _Snapshot, claims: list[Claim]) -> None:
+    """The DTE and DCC say exactly what the proven state says; the DPP is signed and links them."""
+    creds = payload["credentials"]
+    part = payload["part"]
+    record = _record(payload)
+    v = snap.values
+    standard = bytes(v["licence.info"]["requiredStandard"])
+    facts = PartFacts.of_proven(
+        int(payload["chainId"]), str(creds["url"]), str(part["designId"]),
+        str(part["serialNumber"]), record, standard, v.get("qualification"),
+    )  # fmt: skip
+    dte, dcc = facts.dte(snap.timestamp), facts.dcc()
+    for name, rebuilt, given in (("dte", dte, creds["dte"]), ("dcc", dcc, creds.get("dcc"))):
+        same = canonical(rebuilt) == canonical(given)
+        problems = credentials.untp_problems(given, name) if given is not None else []
+        detail = (
+            "absent: the licence requires no qualification"
+            if rebuilt is None and same
+            else "says exactly what the proven state says; meets UNTP 0.6.1"
+            if same and not problems
+            else "; ".join(problems) or "differs from the proven state"
+        )
+        _claim(claims, f"credentials.{name}", same and not problems, detail)
+    try:
+        dpp, signed = credentials.open_envelope(creds["dpp"])
+    except jws.JwsError as exc:
+        _claim(claims, "credentials.dpp", False, f"the passport credential is not genuine: {exc}")
+        return
+    subject = dpp.get("credentialSubject", {})
+    product = subject.get("product", {})
+    links = [
+        e
+        for t in subject.get("traceabilityInformation", [])
+        for e in t.get("traceabilityEvent", [])
+    ]
+    evidence = [c.get("conformityEvidence", {}) for c in subject.get("conformityClaim", [])]
+    country = bytes(v["hub"]["locode"])[:2].decode(errors="replace")
+    url, hub_did = creds["url"], jws.did_pkh(facts.chain_id, facts.hub)
+    dcc_links = [credentials.digest(dcc)] if dcc else []
+    checks = (
+        (not credentials.untp_problems(dpp, "dpp"), "meets UNTP 0.6.1"),
+        (product.get("id") == url and subject.get("id") == url, "names this part's URL"),
+        (product.get("serialNumber") == part["serialNumber"], "carries this serial number"),
+        (product.get("productionDate") == credentials.date_of(snap.timestamp), "dates the print"),
+        (product.get("producedByParty", {}).get("id") == hub_did, "names the licensed hub"),
+        (product.get("countryOfProduction", country.upper()) == country.upper(), "its country"),
+        ([x.get("hashDigest") for x in links] == [credentials.digest(dte)], "links this DTE"),
+        ([x.get("hashDigest") for x in evidence] == dcc_links, "links this DCC"),
+    )
+    failed = [text for ok, text in checks if not ok]
+    _claim(claims, "credentials.dpp", not failed,
+           f"signed by its issuer {signed.did}; " + ("; ".join(t for _, t in checks) if not failed
+           else "but it does not: " + ", ".join(failed)))  # fmt: skip

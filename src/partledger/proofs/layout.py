@@ -76,8 +76,11 @@ class StorageLayout:
             return self._value(location.type_id, words.get(location.slot, 0), 0)
         out: dict[str, Any] = {}
         for member in kind["members"]:
+            member_type = str(member["type"])
+            if self.types[member_type]["encoding"] != "inplace":
+                continue  # strings, bytes, mappings live elsewhere: not read from these words
             word = words.get(location.slot + int(member["slot"]), 0)
-            out[member["label"]] = self._value(str(member["type"]), word, int(member["offset"]))
+            out[member["label"]] = self._value(member_type, word, int(member["offset"]))
         return out
 
     def _value(self, type_id: str, word: int, offset: int) -> Any:
