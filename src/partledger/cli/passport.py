@@ -21,6 +21,7 @@ from partledger.cli.common import (
     guarded,
     load_identity,
     open_ledger,
+    settings,
 )
 from partledger.passport import export_bundle, verify_bundle
 from partledger.sdk import Auditor, Verification
@@ -39,16 +40,35 @@ def export(
     output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE")] = Path(
         "part.passport.json"
     ),
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Where the part's public page lives (default: the "
+            "service's origin, PARTLEDGER_API_ORIGIN or http://API_HOST:API_PORT).",
+        ),
+    ] = None,  # fmt: skip
+    gtin: Annotated[
+        str | None, typer.Option(metavar="GTIN", help="GS1 GTIN: a Digital Link URL.")
+    ] = None,
+    product_name: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Product name shown in the passport.")
+    ] = None,
 ) -> None:
-    """Write the part's proof bundle: headers, state proofs and the record, signed."""
+    """Write the part's proof bundle: UNTP passport, state proofs and the record, signed."""
     with open_ledger() as ledger, guarded():
         signer = load_identity(identity)
+        config = settings()
+        origin = base_url or config.api_origin or f"http://{config.api_host}:{config.api_port}"
         try:
             provenance = Auditor(ledger).provenance(design_id, serial)
         except UnknownPrint:
             fail(f"part {serial!r} of design {design_id} is not on the ledger — NOT VERIFIED",
                  EXIT_UNVERIFIED)  # fmt: skip
-        bundle = export_bundle(ledger, provenance, signer.eth_private_key)
+        bundle = export_bundle(
+            ledger, provenance, signer.eth_private_key, base_url=origin, gtin=gtin,
+            signer_name=identity, product_name=product_name,
+        )  # fmt: skip
     data = json.dumps(bundle, separators=(",", ":")).encode()
     output.write_bytes(data)
     payload = bundle["payload"]
@@ -59,6 +79,7 @@ def export(
         "print_block_hash": payload["atPrint"]["header"]["hash"],
         "export_block": int(payload["atExport"]["header"]["number"], 16),
         "export_block_hash": payload["atExport"]["header"]["hash"],
+        "url": payload["credentials"]["url"],
     }
     Output.show(summary, lambda: console.print(
         f"wrote {output} ({len(data):,} bytes): print in block {summary['print_block']} "
