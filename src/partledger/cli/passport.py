@@ -47,7 +47,7 @@ def export(
             help="Where the part's public page lives (default: the "
             "service's origin, PARTLEDGER_API_ORIGIN or http://API_HOST:API_PORT).",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     gtin: Annotated[
         str | None, typer.Option(metavar="GTIN", help="GS1 GTIN: a Digital Link URL.")
     ] = None,
