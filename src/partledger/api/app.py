@@ -11,7 +11,18 @@ from fastapi import FastAPI
 from partledger import __version__
 from partledger.api import docs, problems
 from partledger.api.middleware import RequestContext
-from partledger.api.routers import access, audit, auth, designs, health, hub, licences, ops, prints
+from partledger.api.routers import (
+    access,
+    audit,
+    auth,
+    designs,
+    health,
+    hub,
+    licences,
+    ops,
+    parts,
+    prints,
+)
 from partledger.api.services.context import ServiceContext
 from partledger.crypto import Identity
 from partledger.runtime import Runtime
@@ -72,7 +83,7 @@ def create_app(
     app.state.context = context
     problems.install(app)
     docs.install(app, public_provenance=runtime.settings.api_public_provenance)
-    for module in (health, ops, auth, designs, licences, hub, access, prints, audit):
+    for module in (health, ops, auth, designs, licences, hub, access, prints, audit, parts):
         app.include_router(module.router)
     app.add_middleware(
         RequestContext,
