@@ -1,0 +1,130 @@
+"""The part's page in a real browser: Debian's chromium driven by Playwright, no download.
+
+The service runs under uvicorn on loopback over the session's anvil; the browser scans the
+QR code (decoded from the label PNG), lands on the page, reads every check, downloads the proof
+bundle, and sees a recalled part's banner and a counterfeit's "not on the ledger" page. Every
+request the page makes must stay on loopback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from api.support import make_runtime
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from helpers.world import METADATA, ONE_DAY, STANDARD, World
+from partledger.api.app import create_app
+from partledger.chain.local import free_port
+from partledger.passport import verify_bundle
+from partledger.sdk import PrintInput
+
+CHROMIUM = os.environ.get("PARTLEDGER_CHROMIUM", "/usr/bin/chromium")
+playwright_api = pytest.importorskip("playwright.sync_api")
+zxingcpp = pytest.importorskip("zxingcpp")
+pil_image = pytest.importorskip("PIL.Image")
+pytestmark = pytest.mark.skipif(
+    not shutil.which(CHROMIUM), reason=f"no chromium at {CHROMIUM} (apt-get install chromium)"
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def served(w3: Web3, world: World, dev_accounts: list[LocalAccount]) -> Iterator[str]:
+    """The service under uvicorn on a free loopback port; its origin."""
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    app = create_app(make_runtime(w3, world, api_origin=origin), relayer=dev_accounts[9])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield origin
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _print(world: World, serial: str) -> str:
+    design = world.oem.register_design(world.design_file(size=5_000), METADATA)
+    licence = world.oem.issue_licence(
+        design.design_id, world.hub.address, max_prints=5, valid_until=world.now() + ONE_DAY,
+        required_standard=STANDARD,
+    ).licence_id  # fmt: skip
+    world.hub.attest_print(PrintInput(licence, serial, world.machine, "LOT-1"))
+    return design.design_id
+
+
+def test_scan_read_download_recall_and_counterfeit_in_chromium(
+    served: str, world: World, tmp_path: Path
+) -> None:
+    design_id = _print(world, "BR-1")
+    origin_host = urlsplit(served).netloc
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 360, "height": 780}, accept_downloads=True)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+
+        # the label's QR code, decoded as a phone would, leads to the page
+        label = page.request.get(f"{served}/p/{design_id}/BR-1/qr.png")
+        (code,) = zxingcpp.read_barcodes(pil_image.open(io.BytesIO(label.body())))
+        page.goto(code.text)
+        assert page.url == code.text
+        verdict = page.locator("#verdict")
+        assert "VERIFIED — genuine" in verdict.inner_text()
+        claims = page.locator("ul.claims li")
+        assert claims.count() >= 8
+        for i in range(claims.count()):
+            assert "✓ Pass" in claims.nth(i).inner_text()
+        assert "ISO/ASTM 52920" in page.content()
+        page.screenshot(
+            path=os.environ.get("PARTLEDGER_SCREENSHOT", str(tmp_path / "part.png")), full_page=True
+        )
+        # nothing wider than a phone: no horizontal scrolling at 360 px
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+        with page.expect_download() as download:
+            page.click("#bundle")
+        saved = tmp_path / "bundle.json"
+        download.value.save_as(saved)
+        node = lambda n: bytes(world.ledger.w3.eth.get_block(n)["hash"])  # noqa: E731
+        assert verify_bundle(saved.read_bytes(), node=node, expect=(design_id, "BR-1")).ok
+        assert json.loads(saved.read_text())["payload"]["credentials"]["url"] == code.text
+
+        # a recall shows on the next visit as a banner nobody can miss
+        world.oem.recall(design_id, b"crack risk")
+        time.sleep(1.2)  # the service notices the new block (head poll)
+        page.goto(code.text)
+        assert "RECALLED — do not use this part" in page.locator("#verdict").inner_text()
+
+        # a serial nobody attested: a clear page, not an error
+        response = page.goto(f"{served}/p/{design_id}/COUNTERFEIT-9")
+        assert response is not None and response.status == 404
+        assert "NOT FOUND ON THE LEDGER — NOT VERIFIED" in page.locator("#verdict").inner_text()
+        browser.close()
+    assert requests and all(urlsplit(u).netloc == origin_host for u in requests), requests
