@@ -66,6 +66,19 @@ if [ "$test_tools" = 1 ] \
   echo "$SLITHER_VERSION" > .tools/slither/.partledger-stamp
 fi
 
+# Test-only: Debian's chromium for the browser tests (tests/browser; Playwright never downloads
+# a browser). Installed with apt when missing and we are root; otherwise those tests skip.
+install_chromium() {
+  apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }
+}
+if [ "$test_tools" = 1 ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "installing Debian's chromium for the browser tests (apt)" install_chromium
+  else
+    say "no chromium and not root: the browser tests will be skipped (apt-get install chromium)"
+  fi
+fi
+
 if [ "$steps" -gt 0 ]; then
   say "ready in $((SECONDS - started)) s"
 fi
