@@ -53,15 +53,13 @@ _STATUS_NAMES = {
 RECOVER = "`partledger design recover --as OEM`"
 HINTS: dict[str, str] = {
     # refusals
-    "EnforcedPause": "the admin paused the ledger; writes resume after "
-    "`partledger admin unpause`",
+    "EnforcedPause": "the admin paused the ledger; writes resume after `partledger admin unpause`",
     "ExpectedPause": "the ledger is not paused",
     "AccessControlBadConfirmation": "a role can be renounced only by its holder",
     "NotDesignOwner": "only the design's owner can do this: act `--as` the owner "
     "(`partledger design show {designId}`)",
     "NotPendingOwner": "only the account the design was offered to can accept it",
-    "NotWiringAuthority": "only the deployer or an admin wires the contracts "
-    "(`partledger deploy`)",
+    "NotWiringAuthority": "only the deployer or an admin wires the contracts (`partledger deploy`)",
     "NotRegistry": "only the design registry may call this (a deployment problem: "
     "`partledger deploy --redeploy`)",
     "NotQualificationAuthority": "only the certifier who recorded the qualification, or "

@@ -34,9 +34,7 @@ hub_app = group("Print hubs: identity, machines, licensed design files.")
 app.add_typer(hub_app, name="hub")
 
 As = Annotated[str, typer.Option("--as", metavar="NAME", help="Hub identity acting.")]
-LicenceId = Annotated[
-    str, typer.Argument(metavar="LICENCE_ID", help="Licence id (0x + 64 hex).")
-]
+LicenceId = Annotated[str, typer.Argument(metavar="LICENCE_ID", help="Licence id (0x + 64 hex).")]
 
 
 @hub_app.command("register")

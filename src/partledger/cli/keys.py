@@ -27,9 +27,7 @@ keys_app = group("Identities: Ethereum account key + HPKE key, encrypted at rest
 app.add_typer(keys_app, name="keys")
 
 Name = Annotated[str, typer.Argument(metavar="NAME", help="Identity name (keystore file name).")]
-Suite = Annotated[
-    str, typer.Option(metavar="SUITE", help="HPKE suite: x25519 or mlkem768-x25519.")
-]
+Suite = Annotated[str, typer.Option(metavar="SUITE", help="HPKE suite: x25519 or mlkem768-x25519.")]
 Overwrite = Annotated[bool, typer.Option(help="Replace an existing keystore of that name.")]
 
 

@@ -35,9 +35,7 @@ licence_app = group("Per-hub print licences.")
 app.add_typer(licence_app, name="licence")
 
 As = Annotated[str, typer.Option("--as", metavar="NAME", help="OEM identity acting.")]
-LicenceId = Annotated[
-    str, typer.Argument(metavar="LICENCE_ID", help="Licence id (0x + 64 hex).")
-]
+LicenceId = Annotated[str, typer.Argument(metavar="LICENCE_ID", help="Licence id (0x + 64 hex).")]
 Reason = Annotated[str, typer.Option(metavar="TEXT", help="Why (hashed on-chain).")]
 DAY = 86_400
 

@@ -155,7 +155,9 @@ def serve(
     port: Annotated[
         int | None,
         typer.Option(
-            metavar="PORT", min=1, max=65535,
+            metavar="PORT",
+            min=1,
+            max=65535,
             help="Port of the HTTP API (default 8000); the embedded chain's port is "
             "PARTLEDGER_CHAIN_PORT.",
         ),

@@ -33,9 +33,7 @@ print_app = group("Print attestations.")
 app.add_typer(print_app, name="print")
 
 As = Annotated[str, typer.Option("--as", metavar="NAME", help="Hub identity acting.")]
-LicenceId = Annotated[
-    str, typer.Argument(metavar="LICENCE_ID", help="Licence id (0x + 64 hex).")
-]
+LicenceId = Annotated[str, typer.Argument(metavar="LICENCE_ID", help="Licence id (0x + 64 hex).")]
 Serial = Annotated[str, typer.Argument(metavar="SERIAL", help="The part's serial number.")]
 Machine = Annotated[str, typer.Option(metavar="MACHINE_ID", help="Machine id (0x + 64 hex).")]
 Lot = Annotated[str, typer.Option(metavar="LOT", help="Material lot identifier.")]
@@ -190,4 +188,3 @@ def list_prints(
         ]))  # fmt: skip
 
     Output.show(rows, human)
-

@@ -73,9 +73,7 @@ def _certifier(ledger: Ledger, name: str) -> Certifier:
 @admin_app.command("grant")
 def grant(
     role: Annotated[RoleName, typer.Argument(metavar="ROLE", help="oem, hub or certifier.")],
-    who: Annotated[
-        str, typer.Argument(metavar="NAME|ADDRESS", help="Identity name or address.")
-    ],
+    who: Annotated[str, typer.Argument(metavar="NAME|ADDRESS", help="Identity name or address.")],
     identity: AdminAs = None,
 ) -> None:
     """Grant a role (default acting account: the configured deployer)."""
@@ -91,9 +89,7 @@ def grant(
 @admin_app.command("revoke")
 def revoke_role(
     role: Annotated[RoleName, typer.Argument(metavar="ROLE", help="oem, hub or certifier.")],
-    who: Annotated[
-        str, typer.Argument(metavar="NAME|ADDRESS", help="Identity name or address.")
-    ],
+    who: Annotated[str, typer.Argument(metavar="NAME|ADDRESS", help="Identity name or address.")],
     identity: AdminAs = None,
 ) -> None:
     """Take a role away."""
@@ -246,9 +242,7 @@ def list_qualifications(
     ] = None,
     expiring_within: Annotated[
         int | None,
-        typer.Option(
-            metavar="DAYS", min=0, help="Only records in force now that end within DAYS."
-        ),
+        typer.Option(metavar="DAYS", min=0, help="Only records in force now that end within DAYS."),
     ] = None,
 ) -> None:
     """Qualifications of machines and hubs, soonest-ending first (read from the chain)."""
@@ -283,9 +277,7 @@ def list_qualifications(
 
 def _machines_of(ledger: Ledger, hub: str) -> list[bytes]:
     event = ledger.prints.events.MachineRegistered()
-    logs = event.get_logs(
-        from_block=ledger.deployment.start_block, argument_filters={"hub": hub}
-    )
+    logs = event.get_logs(from_block=ledger.deployment.start_block, argument_filters={"hub": hub})
     return [bytes(log["args"]["machineId"]) for log in logs]
 
 
@@ -294,4 +286,3 @@ def _ends_in(seconds: int) -> str:
         return "ended"
     days = seconds // DAY
     return plural(days, "day") if days else "today"
-
