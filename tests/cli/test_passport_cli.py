@@ -70,3 +70,33 @@ def test_export_then_verify_offline_with_the_chain_stopped(passport_env: Path) -
     assert bad.exit_code == 2 and "N:0xBLOCKHASH" in bad.output
     missing = runner.invoke(app, ["passport", "verify", str(passport_env / "nope.json")])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_qr_codes_and_label_of_a_part(passport_env: Path) -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    demo = runner.invoke(app, ["--json", "demo"])
+    assert demo.exit_code == 0, demo.output
+    provenance = json.loads(demo.stdout)["provenance"]
+    design, serial = provenance["design_id"], provenance["serial_number"]
+    png = passport_env / "part.png"
+    made = runner.invoke(app, ["--json", "passport", "qr", design, serial, "-o", str(png),
+                               "--base-url", "https://parts.example.com"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    url = json.loads(made.stdout)["url"]
+    assert url == f"https://parts.example.com/p/{design.lower()}/{serial}"
+    (code,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.read_bytes())))
+    assert code.text == url
+    label = passport_env / "label.svg"
+    assert (
+        runner.invoke(
+            app, ["passport", "qr", design, serial, "--label", "-o", str(label)]
+        ).exit_code
+        == 0
+    )
+    assert serial in label.read_text()
+    fake = runner.invoke(app, ["passport", "qr", design, "NOPE", "-o", str(png)])
+    assert fake.exit_code == 5 and "not on the ledger" in fake.output

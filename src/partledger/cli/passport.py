@@ -24,6 +24,8 @@ from partledger.cli.common import (
     settings,
 )
 from partledger.passport import export_bundle, verify_bundle
+from partledger.passport.credentials import part_url
+from partledger.passport.qr import label_svg, qr_png, qr_svg
 from partledger.sdk import Auditor, Verification
 
 passport_app = typer.Typer(help="Part passports: proof bundles anyone can verify offline.")
@@ -154,3 +156,39 @@ def _print(result: Verification) -> None:
         table.add_row(claim.name, mark, claim.detail)
     console.print(table)
     console.print("[bold green]VERIFIED[/]" if result.ok else "[bold red]NOT VERIFIED[/]")
+
+
+@passport_app.command("qr")
+def qr(
+    design_id: Annotated[str, typer.Argument(metavar="DESIGN_ID")],
+    serial: Annotated[str, typer.Argument(metavar="SERIAL")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", metavar="FILE", help="*.svg, *.png or *-label.svg")
+    ] = Path("part-qr.svg"),
+    base_url: Annotated[
+        str | None, typer.Option(metavar="URL", help="Where the part's page lives.")
+    ] = None,
+    gtin: Annotated[str | None, typer.Option(metavar="GTIN")] = None,
+    label: Annotated[
+        bool, typer.Option("--label", help="A printable 50 x 30 mm label (SVG).")
+    ] = False,
+) -> None:
+    """Write the QR code of the part's public URL (SVG or PNG), or a printable label."""
+    with open_ledger() as ledger, guarded():
+        try:
+            Auditor(ledger).provenance(design_id, serial)
+        except UnknownPrint:
+            fail(f"part {serial!r} of design {design_id} is not on the ledger — NOT VERIFIED",
+                 EXIT_UNVERIFIED)  # fmt: skip
+    config = settings()
+    origin = base_url or config.api_origin or f"http://{config.api_host}:{config.api_port}"
+    url = part_url(origin, design_id, serial, gtin)
+    if label:
+        data = label_svg(url, serial, design_id[:10])
+    elif output.suffix.lower() == ".png":
+        data = qr_png(url)
+    else:
+        data = qr_svg(url)
+    output.write_bytes(data)
+    Output.show({"file": str(output), "url": url},
+                lambda: console.print(f"wrote {output}: {url}", soft_wrap=True))  # fmt: skip
