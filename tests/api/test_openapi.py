@@ -92,35 +92,43 @@ def test_each_operation_lists_the_problems_it_can_answer_as_problem_json(
         for code, response in op["responses"].items():
             if int(code) < 400 or (path, code) == ("/ready", "503"):
                 continue
-            assert response["content"] == {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            content = response["content"]
+            assert content["application/problem+json"] == {
+                "schema": {"$ref": "#/components/schemas/Problem"}
             }, (method, path, code)
+            assert set(content) <= {"application/problem+json", "text/html"}, (method, path)
     problem = document["components"]["schemas"]["Problem"]
     assert {"type", "title", "status"} <= set(problem["required"])
     assert {"limit", "accepted", "errors", "error", "arguments"} <= set(problem["properties"])
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
-def _untyped(document: dict[str, Any], schema: dict[str, Any], seen: set[str]) -> list[str]:
-    """Object schemas reachable from ``schema`` whose members a client cannot know."""
+def _untyped(
+    document: dict[str, Any], schema: dict[str, Any], seen: set[str], name: str = "(body)"
+) -> list[str]:
+    """Names of object schemas reachable from ``schema`` whose members a client cannot know
+    (``name`` is the member being looked at)."""
     if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[1]
-        if name in seen:
+        ref = schema["$ref"].rsplit("/", 1)[1]
+        if ref in seen:
             return []
-        seen.add(name)
-        return _untyped(document, document["components"]["schemas"][name], seen)
+        seen.add(ref)
+        return _untyped(document, document["components"]["schemas"][ref], seen, name)
     found = []
     for key in ("anyOf", "oneOf", "allOf"):
         for sub in schema.get(key, []):
-            found += _untyped(document, sub, seen)
+            found += _untyped(document, sub, seen, name)
     if schema.get("type") == "array":
-        found += _untyped(document, schema.get("items", {}), seen)
+        found += _untyped(document, schema.get("items", {}), seen, name)
     if schema.get("type") == "object":
         extra = schema.get("additionalProperties")
-        if not schema.get("properties") and not isinstance(extra, dict):
-            found.append(schema.get("title", "?"))
-        for sub in schema.get("properties", {}).values():
-            found += _untyped(document, sub, seen)
+        typed_extra = isinstance(extra, dict) and extra != {}
+        if not schema.get("properties") and not typed_extra:
+            found.append(name)
+        elif typed_extra:
+            found += _untyped(document, extra, seen, name)
+        for member, sub in schema.get("properties", {}).items():
+            found += _untyped(document, sub, seen, member)
     return found
 
 
@@ -169,3 +177,34 @@ def test_real_provenance_documents_match_their_schema_exactly(service: Service) 
     for body in (direct, anchored):
         validator.validate(body)
         ProvenancePublic.model_validate(body)  # extra="forbid": no undocumented member
+
+
+FREE_FORM = {"args", "arguments"}
+"""Members that are free-form on purpose: an event's decoded arguments (they differ per event)
+and a contract error's arguments (per error)."""
+
+
+def test_every_response_body_is_typed_for_a_generated_client(service: Service) -> None:
+    document = service.client.get("/openapi.json").json()
+    for method, path, op in _operations(document):
+        for code, response in op["responses"].items():
+            for media, content in response.get("content", {}).items():
+                if "json" not in media:
+                    continue
+                untyped = set(_untyped(document, content.get("schema", {}), set()))
+                assert untyped <= FREE_FORM, (method, path, code, untyped)
+
+
+def test_every_example_in_the_document_conforms_to_its_schema(service: Service) -> None:
+    document = service.client.get("/openapi.json").json()
+    with_examples = {
+        name: schema["examples"]
+        for name, schema in document["components"]["schemas"].items()
+        if "examples" in schema
+    }
+    assert {"Problem", "TokenCreate", "LicenceCreate", "AttestationsCreate"} <= set(with_examples)
+    assert any(name.startswith("ProvenancePublic") for name in with_examples)
+    for name, examples in with_examples.items():
+        validator = _validator(document, name)
+        for example in examples:
+            validator.validate(example)

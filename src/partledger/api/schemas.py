@@ -29,7 +29,24 @@ class NoncePublic(BaseModel):
     expires_in: int
 
 
+_SIWE_EXAMPLE = (
+    "ledger.example.org wants you to sign in with your Ethereum account:\n"
+    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8\n\nSign in to PartLedger\n\n"
+    "URI: https://ledger.example.org/v1/auth/token\nVersion: 1\nChain ID: 31337\n"
+    "Nonce: 5f0c2a9e8b7d4c1aa3e6f9b2d8c4e1f0\nIssued At: 2026-06-12T09:30:00.000Z\n"
+    "Expiration Time: 2026-06-12T09:35:00.000Z"
+)
+
+
 class TokenCreate(Strict):
+    """An EIP-4361 message naming this service's origin, and its ``personal_sign``
+    signature (or an EIP-1271 wallet's)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"message": _SIWE_EXAMPLE, "signature": "0x" + "1b" * 65}]},
+    )
+
     message: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
     signature: Annotated[str, StringConstraints(pattern=r"^0x([0-9a-fA-F]{2}){1,2048}$")]
 
@@ -104,6 +121,22 @@ class LicencePublic(BaseModel):
 
 
 class LicenceCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "design_id": "0x" + "ab" * 32,
+                    "hub": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+                    "max_prints": 10,
+                    "valid_until": 1798675200,
+                    "required_standard": "ISO/ASTM 52904",
+                    "terms": {"price_per_print": "EUR 40", "support": "next business day"},
+                }
+            ]
+        },
+    )
+
     design_id: Hex32
     hub: Address
     max_prints: int = Field(ge=1, le=2**32 - 1)
@@ -191,6 +224,27 @@ class AttestationCreate(Strict):
 
 
 class AttestationsCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "attestations": [
+                        {
+                            "licence_id": "0x" + "5f" * 32,
+                            "serial": "0x" + "a1" * 32,
+                            "machine_id": "0x" + "c3" * 32,
+                            "material_lot_hash": "0x" + "d4" * 32,
+                            "quality_report_hash": "0x" + "00" * 32,
+                            "deadline": 1767229200,
+                            "signature": "0x" + "2b" * 65,
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
     attestations: list[AttestationCreate] = Field(min_length=1, max_length=1000)
 
 

@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from partledger.api.deps import ContextDep
+from partledger.api.problems import MEDIA_TYPE, PROBLEM_REF
+from partledger.api.problems import problem_responses as errors
 from partledger.api.services.context import ServiceContext
 from partledger.api.services.parts import PartNotFound, PartService
 
@@ -27,7 +29,14 @@ templates = Environment(
 DesignPath = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$")]
 SerialPath = Annotated[str, PathParam(min_length=1, max_length=200)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "not on the ledger (an HTML page, or a problem for JSON)"}
+    404: {
+        "description": "not on the ledger (an HTML page, or a problem for JSON)",
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            MEDIA_TYPE: {"schema": PROBLEM_REF},
+        },
+    },
+    **errors(422, 503),
 }
 CREDENTIAL_TYPES = ("application/vc+ld+json", "application/json")
 
