@@ -15,7 +15,7 @@ from helpers.cli_runner import STANDARD, Cli
 from partledger.cli import app
 
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
-UNIX_SECONDS = re.compile(r"(?<![\w.])1[6-9]\d{8}(?![\w])")
+UNIX_SECONDS = re.compile(r"(?<![\w.])1[6-9]\d{8}(?![\w…])")  # not an abbreviated hash
 STANDARD_HEX = "0x" + STANDARD.encode().hex()[:8]
 
 
