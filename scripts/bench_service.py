@@ -4,6 +4,7 @@
 Starts the service as ``partledger serve`` on a temporary data directory (its own
 anvil, SQLite, filesystem store), onboards an OEM and a hub through the SDK, then:
 
+- part pages: GET /p/{designId}/{serial} (the HTML page behind a part's QR code), same client;
 - provenance: GET /v1/audit/provenance/{serial}?design_id=... from a keep-alive asyncio
   HTTP/1.1 client (this script, ``--concurrency`` connections), requests/s and p50/p99;
 - relayed prints: N hub-signed EIP-712 attestations POSTed in requests of 500, timed
@@ -191,6 +192,26 @@ def bench_provenance(
         "provenance_requests": len(latencies),
         "provenance_errors": len(errors),
         "provenance_client": f"asyncio keep-alive HTTP/1.1, {concurrency} connections",
+    }
+
+
+def bench_pages(
+    service: Service, design_id: str, serials: list[str], seconds: float, concurrency: int
+) -> dict[str, Any]:
+    """The part's public page (HTML), as phones scanning QR codes would load it."""
+    paths = [f"/p/{design_id}/{s}".encode() for s in serials]
+    for path in paths:  # warm the per-head cache
+        response = httpx.get(service.url + path.decode(), timeout=30)
+        assert response.status_code == 200, response.text
+        assert "VERIFIED — genuine" in response.text
+    latencies, errors, elapsed = asyncio.run(_hammer(service.port, paths, seconds, concurrency))
+    latencies.sort()
+    return {
+        "page_rps": round(len(latencies) / elapsed, 1),
+        "page_p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "page_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "page_requests": len(latencies),
+        "page_errors": len(errors),
     }
 
 
@@ -426,6 +447,8 @@ def _run(args: argparse.Namespace, work: Path, service: Service) -> dict[str, An
         result |= bench_provenance(
             service, design.design_id, serials, args.seconds, args.concurrency
         )
+        log("part pages")
+        result |= bench_pages(service, design.design_id, serials, args.seconds, args.concurrency)
     if args.prints > 0:
         log(f"relayed prints ({args.prints})")
         result |= bench_relay(service, ledger, hub, licence.licence_id, machine, args.prints)

@@ -91,7 +91,10 @@ async def part_page(
         )
     except PartNotFound:
         return _not_found(design_id, serial_number, request)
-    return HTMLResponse(templates.get_template("part.html").render(v=view))
+    html = view.get("_html")
+    if html is None:  # rendered once per part and chain head, like the view it shows
+        html = view["_html"] = templates.get_template("part.html").render(v=view).encode()
+    return HTMLResponse(html)
 
 
 @router.get(
