@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.cli_runner import Cli
+from helpers.cli_runner import REGISTER, Cli
+from partledger.sdk.journal import Journal
 
 
 def test_keys_create_without_a_terminal_asks_for_the_passphrase_variable(
@@ -71,3 +72,13 @@ def test_an_unfunded_account_is_refused_with_exit_3_and_told_to_get_funds(cli: C
     assert "insufficient funds" in result.output
     assert "partledger keys fund poor-hub" in result.output
     assert "-32003" not in result.output
+    # an OEM that cannot pay for its registration leaves nothing pending either
+    cli.identity("poor-oem", fund=False, role="oem")
+    design = cli.file("bracket.stl")
+    register = ("design", "register", str(design), "--as", "poor-oem", *REGISTER)
+    assert "partledger keys fund poor-oem" in cli.fails(3, *register).output
+    journal = Journal(cli.data / "journal.sqlite3")
+    assert journal.pending() == []
+    journal.close()
+    cli.ok("keys", "fund", "poor-oem")
+    cli.ok(*register)

@@ -106,7 +106,9 @@ def main(
     ] = False,
 ) -> None:
     """Global options."""
+    from partledger.cli.identities import acting
     from partledger.crypto import allocator
 
     Output.json_mode = json_output
+    acting.clear()  # names loaded by this invocation only (hints name who must act)
     allocator.tune_for_streaming()  # an entry point: the process opts in to the glibc tuning

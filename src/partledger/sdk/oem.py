@@ -19,7 +19,9 @@ from typing import Any, BinaryIO
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
+from partledger.chain.errors import ChainError
 from partledger.chain.ids import PrintRecord
 from partledger.chain.ledger_errors import (
     AccessControlUnauthorizedAccount,
@@ -218,6 +220,28 @@ class Oem:
             # changed but an unused commitment): nothing to resume, so nothing stays pending
             self._roll_back_registration(intent.id)
             raise
+        except ChainError:
+            # nothing reached the chain (no funds for gas, the node refused, unreachable
+            # before signing): nothing to resume; otherwise `recover()` finds out later
+            if self._nothing_sent(intent.id):
+                self._roll_back_registration(intent.id)
+            raise
+
+    def _nothing_sent(self, intent_id: str) -> bool:
+        """Whether the node knows none of the intent's signed transactions (False when it
+        cannot tell: the intent then stays for ``recover()``)."""
+        data = self.ledger.journal.get(intent_id).data
+        hashes = [data[k] for k in ("commit_tx", "register_tx") if data.get(k)]
+        try:
+            for tx_hash in hashes:
+                try:
+                    self.ledger.w3.eth.get_transaction(tx_hash)
+                except TransactionNotFound:
+                    continue
+                return False
+        except Exception:
+            return False
+        return True
 
     def require_role(self) -> None:
         """Raise the contract's ``AccessControlUnauthorizedAccount`` unless this account holds
