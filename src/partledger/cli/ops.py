@@ -172,7 +172,13 @@ def serve(
     from partledger.runtime import bring_up
 
     with guarded():
+        # the options are the origin sign-in messages must name (PARTLEDGER_API_ORIGIN aside)
         settings = Settings()
+        chosen = {"api_host": host, "api_port": port}
+        if host is not None or port is not None:
+            settings = Settings.model_validate(
+                settings.model_dump() | {k: v for k, v in chosen.items() if v is not None}
+            )
         custodians = [load_identity(name) for name in settings.api_custodial_oems]
         runtime = bring_up(settings)
     if runtime.local_chain is not None:

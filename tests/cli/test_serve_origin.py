@@ -1,0 +1,40 @@
+"""``partledger serve --host/--port`` is the origin sign-in binds to, not only the socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from partledger.chain.local import LocalChain, free_port
+from partledger.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def serve_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("PARTLEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PARTLEDGER_CHAIN_PORT", str(free_port()))
+    monkeypatch.delenv("PARTLEDGER_RPC_URL", raising=False)
+    monkeypatch.delenv("PARTLEDGER_API_ORIGIN", raising=False)
+    yield tmp_path
+    LocalChain(tmp_path / "data" / "chain").stop()
+
+
+def test_serve_port_is_the_sign_in_origin(serve_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        seen["settings"] = app.state.runtime.settings
+        seen["port"] = kwargs["port"]
+
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    result = runner.invoke(app, ["serve", "--port", "18802"])
+    assert result.exit_code == 0, result.output
+    assert seen["port"] == 18802
+    assert seen["settings"].api_port == 18802
+    assert seen["settings"].api_siwe_domain == "127.0.0.1:18802"
