@@ -82,11 +82,13 @@ def list_keys() -> None:
 
 @keys_app.command("fund")
 def fund(
-    name: Name,
+    name: Annotated[
+        str, typer.Argument(metavar="NAME|ADDRESS", help="Identity name, or any address.")
+    ],
     ether: Annotated[float, typer.Option(metavar="ETH", min=0, help="Balance to set.")] = 10.0,
 ) -> None:
     """Give a local-chain identity some ETH (the embedded dev chain only)."""
-    from partledger.cli.identities import resolve_address
+    from partledger.cli.identities import label, resolve_address
 
     if not settings().uses_local_chain:
         fail(
@@ -102,7 +104,7 @@ def fund(
             [address, hex(wei)],
         )
     Output.show({"address": address, "balance_wei": wei},
-                lambda: say(f"{address} ({name}) now holds {ether:g} ETH"))  # fmt: skip
+                lambda: say(f"{label(address)} now holds {ether:g} ETH"))  # fmt: skip
 
 
 def _show(identity: Identity, path: str) -> None:
