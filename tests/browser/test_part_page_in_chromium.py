@@ -12,21 +12,19 @@ import io
 import json
 import os
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from api.support import make_runtime
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from helpers.serving import serving
 from helpers.world import METADATA, ONE_DAY, STANDARD, World
 from partledger.api.app import create_app
-from partledger.chain.local import free_port
 from partledger.passport import verify_bundle
 from partledger.sdk import PrintInput
 
@@ -52,21 +50,12 @@ FLAGS = [
 @pytest.fixture
 def served(w3: Web3, world: World, dev_accounts: list[LocalAccount]) -> Iterator[str]:
     """The service under uvicorn on a free loopback port; its origin."""
-    port = free_port()
-    origin = f"http://127.0.0.1:{port}"
-    app = create_app(make_runtime(w3, world, api_origin=origin), relayer=dev_accounts[9])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
+    with serving(
+        lambda origin: create_app(
+            make_runtime(w3, world, api_origin=origin), relayer=dev_accounts[9]
+        )
+    ) as origin:
         yield origin
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def _print(world: World, serial: str) -> str:

@@ -104,11 +104,23 @@ def main(
     json_output: Annotated[
         bool, typer.Option("--json", help="Machine-readable JSON output.")
     ] = False,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            metavar="URL",
+            envvar="PARTLEDGER_SERVICE_URL",
+            help="Work through this PartLedger service (hub licences, hub fetch, audit "
+            "provenance) instead of a local chain and data directory.",
+        ),
+    ] = None,
 ) -> None:
     """Global options."""
+    from partledger.cli import remote
     from partledger.cli.identities import acting
     from partledger.crypto import allocator
 
+    remote.choose(service)
     Output.json_mode = json_output
     acting.clear()  # names loaded by this invocation only (hints name who must act)
     allocator.tune_for_streaming()  # an entry point: the process opts in to the glibc tuning

@@ -20,6 +20,7 @@ from partledger.cli.common import (
     open_ledger,
     plural,
 )
+from partledger.cli.remote import service_client, service_url
 from partledger.sdk import Auditor, Provenance, Verification, load_batch
 
 audit_app = group("Provenance of parts, verified against the chain and the store.")
@@ -107,6 +108,9 @@ def provenance(
     no_blobs: Annotated[bool, typer.Option(help="Skip checking the blob store.")] = False,
 ) -> None:
     """Assemble and verify a part's provenance; exit 5 if any claim fails."""
+    if (url := service_url()) is not None:
+        _remote_provenance(url, design_id, serial)
+        return
     with open_ledger() as ledger, guarded():
         auditor = Auditor(ledger)
         anchored = load_batch(ledger, batch) if batch else None
@@ -123,3 +127,32 @@ def provenance(
     Output.show(provenance_report(found, verification), lambda: print_report(found, verification))
     if not verification.ok:
         fail(f"claims failed: {', '.join(verification.failed)}", EXIT_UNVERIFIED)
+
+
+def _remote_provenance(url: str, design_id: str, serial: str) -> None:
+    """``audit provenance`` through a service (its public provenance; no identity needed)."""
+    from partledger.sdk.remote import ServiceError
+
+    with service_client(url, None) as client:
+        try:
+            report = client.provenance(serial, design_id, signed_in=False)
+        except ServiceError as exc:
+            if exc.status != 404:
+                raise
+            fail(f"part {serial!r} of design {design_id} is not on the ledger — NOT VERIFIED",
+                 EXIT_UNVERIFIED)  # fmt: skip
+
+    def human() -> None:
+        claims = Table("claim", "result", "detail", title=f"Provenance of part {serial} ({url})")
+        for claim in report["claims"]:
+            mark = "[green]pass[/]" if claim["passed"] else "[bold red]FAIL[/]"
+            claims.add_row(claim["name"], mark, claim["detail"])
+        console.print(claims)
+        console.print(
+            "[bold green]VERIFIED[/]" if report["verified"] else "[bold red]NOT VERIFIED[/]"
+        )
+
+    Output.show(report, human)
+    if not report["verified"]:
+        failed = [c["name"] for c in report["claims"] if not c["passed"]]
+        fail(f"claims failed: {', '.join(failed)}", EXIT_UNVERIFIED)

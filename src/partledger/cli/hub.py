@@ -25,6 +25,7 @@ from partledger.cli.common import (
 )
 from partledger.cli.format import short, table, with_iso
 from partledger.cli.licence import licence_json
+from partledger.cli.remote import service_client, service_url
 from partledger.crypto import HpkePrivateKey, HpkeSuiteId
 from partledger.sdk import Hub
 from partledger.sdk.hub import HubRecord
@@ -140,6 +141,9 @@ def rotate_key(
 @hub_app.command("licences")
 def licences(identity: As) -> None:
     """Licences held by this hub, with remaining prints (full ids, to copy)."""
+    if (url := service_url()) is not None:
+        _remote_licences(url, identity)
+        return
     with open_ledger() as ledger, guarded():
         hub = Hub(ledger, load_identity(identity))
         held = hub.licences()
@@ -164,6 +168,9 @@ def fetch(
     identity: As,
 ) -> None:
     """Download, verify and decrypt a licensed design to OUT."""
+    if (url := service_url()) is not None:
+        _remote_fetch(url, identity, licence_id, output)
+        return
     with open_ledger() as ledger, guarded():
         hub = Hub(ledger, load_identity(identity))
         size = hub.container_size(licence_id)
@@ -178,4 +185,44 @@ def fetch(
             )
     rows = [("sha256", digest), ("verified", "hashes and licence checked against the chain")]
     Output.show({"output": str(output), "sha256": digest},
+                lambda: show_fields(f"wrote {output}", rows))  # fmt: skip
+
+
+def _remote_licences(url: str, identity: str) -> None:
+    """``hub licences`` through the service."""
+    actor = load_identity(identity)
+    with service_client(url, actor) as client:
+        held = client.hub_licences()
+
+    def human() -> None:
+        if not held:
+            say(f"{actor.eth_address} holds no licences at {url}")
+            return
+        console.print(table(f"Licences of {actor.eth_address} at {url}", (
+            "licence", "design", "status", "printed", "left", "valid until", "requires"
+        ), [(lic["licence_id"], short(lic["design_id"]), str(lic["status"]).lower(),
+             f"{lic['printed']} of {lic['max_prints']}", str(lic["remaining"]),
+             iso(lic["valid_until"]), lic.get("required_standard") or "-")
+            for lic in held]))  # fmt: skip
+
+    Output.show(held, human)
+
+
+def _remote_fetch(url: str, identity: str, licence_id: str, output: Path) -> None:
+    """``hub fetch`` through the service: the container is decrypted here, with the hub's key."""
+    actor = load_identity(identity)
+    keys = [actor.hpke_key, *getattr(actor, "previous_hpke_keys", ())]
+    with guarded(), service_client(url, actor) as client:
+        columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
+        with Progress(
+            "downloading and decrypting", *columns,
+            console=console, disable=Output.json_mode, transient=True,
+        ) as progress:  # fmt: skip
+            task = progress.add_task(licence_id, total=None)
+            digest = client.fetch_design(
+                licence_id, output, keys, on_progress=lambda n: progress.advance(task, n)
+            )
+    checked = "segments, container and plaintext hashes; opened with this hub's key only"
+    rows = [("sha256", digest), ("verified", checked)]
+    Output.show({"output": str(output), "sha256": digest, "service": url},
                 lambda: show_fields(f"wrote {output}", rows))  # fmt: skip

@@ -246,11 +246,14 @@ class ServiceClient:
         return [done[r] for r in receipt_ids]
 
     # -- audit ----------------------------------------------------------------------------------
-    def provenance(self, serial_number: str, design_id: str | None = None) -> dict[str, Any]:
-        """A part's provenance with the service's per-claim verification."""
+    def provenance(
+        self, serial_number: str, design_id: str | None = None, *, signed_in: bool = True
+    ) -> dict[str, Any]:
+        """A part's provenance with the service's per-claim verification (``signed_in=False``
+        for a service whose provenance is public: no sign-in)."""
         params = {"design_id": design_id} if design_id else {}
         found: dict[str, Any] = self._json(
-            "GET", f"/v1/audit/provenance/{serial_number}", params=params
+            "GET", f"/v1/audit/provenance/{serial_number}", params=params, auth=signed_in
         )
         return found
 
