@@ -198,6 +198,7 @@ def test_provenance_is_public_and_verifies_every_claim(service: Service) -> None
     assert {c["name"] for c in body["claims"]} >= {"print.record", "machine.qualification"}
     missing = service.client.get(f"/v1/audit/provenance/SN-NONE?design_id={design_id}")
     assert missing.status_code == 404
+    assert "not on the ledger — NOT VERIFIED" in missing.json()["detail"]
     events = service.client.get(
         f"/v1/audit/events?licence_id={licence_id}", headers=service.headers(world.hub.account)
     ).json()

@@ -207,3 +207,13 @@ def test_b_a_hub_invalidation_never_refunds_and_the_part_stays_visible(world: Wo
 def test_a_counterfeit_serial_is_not_on_the_ledger(world: World, serial: str) -> None:
     design = world.oem.register_design(world.design_file(), METADATA)
     assert _refused(world, design.design_id, serial) == (False, ["not on the ledger"])
+
+
+def test_check_reports_a_counterfeit_as_a_failed_claim_not_an_exception(world: World) -> None:
+    design = world.oem.register_design(world.design_file(), METADATA)
+    result = world.auditor.check(design.design_id, "NEVER-PRINTED")
+    assert not result.ok and result.failed == ["print.on_ledger"]
+    assert "not on the ledger — NOT VERIFIED" in result.claims[0].detail
+    licence = _open_licence(world, design.design_id, 2)
+    world.hub.attest_print(PrintInput(licence, "REAL-1", world.machine, "LOT", None))
+    assert world.auditor.check(design.design_id, "REAL-1").ok

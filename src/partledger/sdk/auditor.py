@@ -230,6 +230,21 @@ class Auditor:
         )
 
     # -- verifying ---------------------------------------------------------------------------
+    def check(
+        self, design_id: str, serial_number: str, *, batch: AnchoredBatch | None = None
+    ) -> Verification:
+        """Provenance and verification in one step: a serial nobody attested is a result too,
+        one failed claim ``print.on_ledger`` ("not on the ledger — NOT VERIFIED")."""
+        try:
+            found = self.provenance(design_id, serial_number, batch=batch)
+        except UnknownPrint:
+            return Verification((_claim(
+                "print.on_ledger", False,
+                f"part {serial_number!r} of design {design_id} is not on the ledger — "
+                "NOT VERIFIED",
+            ),))  # fmt: skip
+        return self.verify(found)
+
     def verify(self, p: Provenance, *, check_blobs: bool = True) -> Verification:
         """Re-check every claim of ``p`` against the chain (and the blob store)."""
         claims = [

@@ -101,7 +101,10 @@ class AuditService:
         try:
             p = self.auditor.provenance(design_id, serial_number, batch=anchored)
         except UnknownPrint:
-            raise NotFound(f"no print {serial_number!r} of design {design_id}") from None
+            raise NotFound(
+                f"part {serial_number!r} of design {design_id} is not on the ledger — NOT "
+                "VERIFIED: no attestation, direct or in a published batch, names this serial"
+            ) from None
         verification = self.auditor.verify(p)
         licence = asdict(p.licence)
         licence["required_standard"] = (
