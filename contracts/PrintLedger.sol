@@ -311,12 +311,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         uint256[] calldata deadlines,
         bytes[] calldata signatures
     ) external whenNotPaused {
-        uint256 n = prints.length;
-        if (n == 0) revert EmptyBatch();
-        if (n > MAX_BATCH_SIZE) revert BatchTooLarge(n, MAX_BATCH_SIZE);
-        if (deadlines.length != n || signatures.length != n) {
-            revert BatchLengthMismatch(n, deadlines.length, signatures.length);
-        }
+        uint256 n = _requireSignedBatch(prints.length, deadlines.length, signatures.length);
         for (uint256 i; i < n; ++i) {
             _attestBySig(prints[i], deadlines[i], signatures[i]);
         }
@@ -328,12 +323,7 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
         uint256[] calldata deadlines,
         bytes[] calldata signatures
     ) external whenNotPaused returns (uint256 attested) {
-        uint256 n = prints.length;
-        if (n == 0) revert EmptyBatch();
-        if (n > MAX_BATCH_SIZE) revert BatchTooLarge(n, MAX_BATCH_SIZE);
-        if (deadlines.length != n || signatures.length != n) {
-            revert BatchLengthMismatch(n, deadlines.length, signatures.length);
-        }
+        uint256 n = _requireSignedBatch(prints.length, deadlines.length, signatures.length);
         for (uint256 i; i < n; ++i) {
             Print calldata print = prints[i];
             // An external self-call is the only way to catch a revert of the whole rule set; the
@@ -646,6 +636,18 @@ contract PrintLedger is IPrintLedger, AccessControl, Pausable, EIP712, Nonces {
             revert InvalidSignature(hub_);
         }
         return _attest(print, hub_);
+    }
+
+    /// @dev Reverts unless a signed batch is non-empty, within the cap and of equal lengths.
+    function _requireSignedBatch(uint256 n, uint256 deadlines, uint256 signatures)
+        private
+        pure
+        returns (uint256)
+    {
+        if (n == 0) revert EmptyBatch();
+        if (n > MAX_BATCH_SIZE) revert BatchTooLarge(n, MAX_BATCH_SIZE);
+        if (deadlines != n || signatures != n) revert BatchLengthMismatch(n, deadlines, signatures);
+        return n;
     }
 
     /// @dev The stored print id of `print` (reverts unless it is attested with exactly these fields).

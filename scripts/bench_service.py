@@ -175,6 +175,22 @@ async def _hammer(port: int, paths: list[bytes], seconds: float, concurrency: in
     return latencies, errors, time.perf_counter() - started
 
 
+def _load(
+    service: Service, paths: list[bytes], seconds: float, concurrency: int, name: str
+) -> dict[str, Any]:
+    """Hammer ``paths`` (already warmed) for ``seconds``; throughput and latency as ``name_*``."""
+    latencies, errors, elapsed = asyncio.run(_hammer(service.port, paths, seconds, concurrency))
+    latencies.sort()
+    return {
+        f"{name}_rps": round(len(latencies) / elapsed, 1),
+        f"{name}_p50_ms": round(statistics.median(latencies) * 1000, 2),
+        f"{name}_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        f"{name}_requests": len(latencies),
+        f"{name}_errors": len(errors),
+        f"{name}_client": f"asyncio keep-alive HTTP/1.1, {concurrency} connections",
+    }
+
+
 def bench_provenance(
     service: Service, design_id: str, serials: list[str], seconds: float, concurrency: int
 ) -> dict[str, Any]:
@@ -183,16 +199,7 @@ def bench_provenance(
         response = httpx.get(service.url + path.decode(), timeout=30)
         assert response.status_code == 200, response.text
         assert response.json()["verified"] is True
-    latencies, errors, elapsed = asyncio.run(_hammer(service.port, paths, seconds, concurrency))
-    latencies.sort()
-    return {
-        "provenance_rps": round(len(latencies) / elapsed, 1),
-        "provenance_p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "provenance_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-        "provenance_requests": len(latencies),
-        "provenance_errors": len(errors),
-        "provenance_client": f"asyncio keep-alive HTTP/1.1, {concurrency} connections",
-    }
+    return _load(service, paths, seconds, concurrency, "provenance")
 
 
 def bench_pages(
@@ -204,15 +211,7 @@ def bench_pages(
         response = httpx.get(service.url + path.decode(), timeout=30)
         assert response.status_code == 200, response.text
         assert "VERIFIED — genuine" in response.text
-    latencies, errors, elapsed = asyncio.run(_hammer(service.port, paths, seconds, concurrency))
-    latencies.sort()
-    return {
-        "page_rps": round(len(latencies) / elapsed, 1),
-        "page_p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "page_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-        "page_requests": len(latencies),
-        "page_errors": len(errors),
-    }
+    return _load(service, paths, seconds, concurrency, "page")
 
 
 # -- relayed prints ----------------------------------------------------------------------

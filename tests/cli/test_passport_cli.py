@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from helpers.cli_runner import environment
 from partledger.chain.connect import connect
-from partledger.chain.local import LocalChain, free_port
+from partledger.chain.local import LocalChain
 from partledger.cli import app
 
 runner = CliRunner()
@@ -19,10 +20,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def passport_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("PARTLEDGER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PARTLEDGER_CHAIN_PORT", str(free_port()))
-    monkeypatch.setenv("PARTLEDGER_PASSPHRASE", "correct horse battery staple")
-    monkeypatch.delenv("PARTLEDGER_RPC_URL", raising=False)
+    environment(monkeypatch, tmp_path)
     yield tmp_path
     LocalChain(tmp_path / "data" / "chain").stop()
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from partledger.chain.local import LocalChain, free_port
+from helpers.cli_runner import environment
+from partledger.chain.local import LocalChain
 from partledger.cli import app
 
 runner = CliRunner()
@@ -17,9 +18,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def serve_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("PARTLEDGER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PARTLEDGER_CHAIN_PORT", str(free_port()))
-    monkeypatch.delenv("PARTLEDGER_RPC_URL", raising=False)
+    environment(monkeypatch, tmp_path)
     monkeypatch.delenv("PARTLEDGER_API_ORIGIN", raising=False)
     yield tmp_path
     LocalChain(tmp_path / "data" / "chain").stop()
@@ -33,6 +32,8 @@ def test_serve_port_is_the_sign_in_origin(serve_env: Path, monkeypatch: pytest.M
         seen["port"] = kwargs["port"]
 
     monkeypatch.setattr("uvicorn.run", fake_run)
+    # the service's log handler would outlive this in-process run (on the runner's stream)
+    monkeypatch.setattr("partledger.api.logs.configure_logging", lambda *a, **k: None)
     result = runner.invoke(app, ["serve", "--port", "18802"])
     assert result.exit_code == 0, result.output
     assert seen["port"] == 18802

@@ -146,19 +146,25 @@ def licences(identity: As) -> None:
         return
     with open_ledger() as ledger, guarded():
         hub = Hub(ledger, load_identity(identity))
-        held = hub.licences()
+        held = [licence_json(lic) for lic in hub.licences()]
+    _show_licences(label(hub.address), held)
+
+
+def _show_licences(holder: str, held: list[dict[str, Any]]) -> None:
+    """A hub's licences (chain or service alike): a table for people, the list for --json."""
 
     def human() -> None:
         if not held:
-            say(f"{label(hub.address)} holds no licences")
+            say(f"{holder} holds no licences")
             return
-        console.print(table(f"Licences of {label(hub.address)}", (
+        console.print(table(f"Licences of {holder}", (
             "licence", "design", "status", "printed", "left", "valid until", "requires"
-        ), [(lic.licence_id, short(lic.design_id), lic.status.lower(),
-             f"{lic.printed} of {lic.max_prints}", str(lic.remaining), iso(lic.valid_until),
-             decode_standard(lic.required_standard) or "-") for lic in held]))  # fmt: skip
+        ), [(lic["licence_id"], short(lic["design_id"]), str(lic["status"]).lower(),
+             f"{lic['printed']} of {lic['max_prints']}", str(lic["remaining"]),
+             iso(lic["valid_until"]), lic.get("required_standard") or "-")
+            for lic in held]))  # fmt: skip
 
-    Output.show([licence_json(lic) for lic in held], human)
+    Output.show(held, human)
 
 
 @hub_app.command("fetch")
@@ -193,19 +199,7 @@ def _remote_licences(url: str, identity: str) -> None:
     actor = load_identity(identity)
     with service_client(url, actor) as client:
         held = client.hub_licences()
-
-    def human() -> None:
-        if not held:
-            say(f"{actor.eth_address} holds no licences at {url}")
-            return
-        console.print(table(f"Licences of {actor.eth_address} at {url}", (
-            "licence", "design", "status", "printed", "left", "valid until", "requires"
-        ), [(lic["licence_id"], short(lic["design_id"]), str(lic["status"]).lower(),
-             f"{lic['printed']} of {lic['max_prints']}", str(lic["remaining"]),
-             iso(lic["valid_until"]), lic.get("required_standard") or "-")
-            for lic in held]))  # fmt: skip
-
-    Output.show(held, human)
+    _show_licences(f"{actor.eth_address} at {url}", held)
 
 
 def _remote_fetch(url: str, identity: str, licence_id: str, output: Path) -> None:
