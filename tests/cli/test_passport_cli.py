@@ -28,8 +28,10 @@ def passport_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 def test_export_then_verify_offline_with_the_chain_stopped(passport_env: Path) -> None:
     demo = runner.invoke(app, ["--json", "demo"])
     assert demo.exit_code == 0, demo.output
-    provenance = json.loads(demo.stdout)["provenance"]
+    report = json.loads(demo.stdout)
+    provenance = report["provenance"]
     design, serial = provenance["design_id"], provenance["serial_number"]
+    assert report["part_url"].endswith(f"/p/{design.lower()}/{serial}")
     assert runner.invoke(app, ["keys", "create", "auditor"]).exit_code == 0
     out = passport_env / "part.passport.json"
     exported = runner.invoke(

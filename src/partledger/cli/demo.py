@@ -12,6 +12,7 @@ from partledger.cli.app import app
 from partledger.cli.audit import print_report, provenance_report
 from partledger.cli.common import Output, console, fail, guarded, open_ledger, settings
 from partledger.crypto import Identity
+from partledger.passport.credentials import part_url
 from partledger.runtime import deployer_account
 from partledger.sdk import (
     Admin,
@@ -112,6 +113,17 @@ def demo() -> None:
         auditor = Auditor(ledger)
         found = auditor.provenance(design.design_id, serial)
         verification = auditor.verify(found)
-    Output.show(provenance_report(found, verification), lambda: print_report(found, verification))
+    config = settings()
+    origin = config.api_origin or f"http://{config.api_host}:{config.api_port}"
+    page = part_url(origin, design.design_id, serial)
+    report = provenance_report(found, verification) | {"part_url": page}
+
+    def human() -> None:
+        print_report(found, verification)
+        console.print(f"the part's page: {page}  (served by `bash scripts/run.sh`)", soft_wrap=True)
+        console.print(f"its passport:    partledger passport export {design.design_id} {serial} "
+                      "--as NAME -o part.passport.json", soft_wrap=True)  # fmt: skip
+
+    Output.show(report, human)
     if not verification.ok:
         fail(f"claims failed: {', '.join(verification.failed)}", 5)
