@@ -107,9 +107,14 @@ def test_scan_read_download_recall_and_counterfeit_in_chromium(
 
         # a recall shows on the next visit as a banner nobody can miss
         world.oem.recall(design_id, b"crack risk")
-        time.sleep(1.2)  # the service notices the new block (head poll)
-        page.goto(code.text)
-        assert "RECALLED — do not use this part" in page.locator("#verdict").inner_text()
+        deadline = time.monotonic() + 15  # the service notices the new block (head poll)
+        while True:
+            page.goto(code.text)
+            banner = page.locator("#verdict").inner_text()
+            if "RECALLED" in banner or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        assert "RECALLED — do not use this part" in banner
 
         # a serial nobody attested: a clear page, not an error
         response = page.goto(f"{served}/p/{design_id}/COUNTERFEIT-9")
