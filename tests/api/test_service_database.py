@@ -16,10 +16,11 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
     engine = open_service_database(f"sqlite:///{tmp_path / 'service.sqlite3'}")
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0002"
+        assert context.get_current_revision() == "0003"
         assert compare_metadata(context, metadata) == []
     assert set(inspect(engine).get_table_names()) == {
-        "siwe_nonces", "access_log", "access_anchors", "relay_queue", "uploads", VERSION_TABLE,
+        "siwe_nonces", "access_log", "access_anchors", "relay_queue", "uploads", "public_products",
+        VERSION_TABLE,
     }  # fmt: skip
 
 
@@ -51,6 +52,11 @@ def test_service_and_index_share_a_postgresql_database_without_clashing() -> Non
         service_engine = open_service_database(url)
         tables = set(inspect(service_engine).get_table_names(schema=schema))
         assert {"relay_queue", VERSION_TABLE, "alembic_version", "prints"} <= tables
+        with service_engine.connect() as conn:
+            ours = lambda name, kind, _: kind != "table" or name in metadata.tables  # noqa: E731
+            opts = {"version_table": VERSION_TABLE, "include_name": ours}
+            context = MigrationContext.configure(conn, opts=opts)
+            assert compare_metadata(context, metadata) == []  # the index's tables left out
         index_engine.dispose()
         service_engine.dispose()
     finally:

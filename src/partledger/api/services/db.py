@@ -1,4 +1,5 @@
-"""The service's own tables (SQLite by default, PostgreSQL): nonces, access log, relay queue.
+"""The service's own tables (SQLite by default, PostgreSQL): nonces, access log, relay queue,
+public product records.
 
 They are separate from the event index (which the indexer owns and rebuilds from the
 chain): what lives here cannot be rebuilt from the chain, so it is kept durably.
@@ -111,6 +112,24 @@ uploads = Table(
     Column("kind", String(16), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("at", BigInteger, nullable=False),
+)
+
+public_products = Table(
+    "public_products",
+    metadata,
+    # what a design's owner chose to make public about its parts (the design's metadata
+    # itself stays encrypted): the product's GS1 GTIN (14 digits) and its description
+    Column("design_id", String(66), primary_key=True),
+    Column("gtin", String(14), nullable=True),
+    Column("name", String(200), nullable=True),
+    Column("part_number", String(100), nullable=True),
+    Column("revision", String(50), nullable=True),
+    Column("material", String(200), nullable=True),
+    Column("process", String(200), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("owner", String(42), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("gtin", name="uq_public_products_gtin"),
 )
 
 
