@@ -10,13 +10,20 @@ Seeded and bounded (a few seconds per caller).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-from api.support import Service
+from api.support import Service, make_runtime
+from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
+from web3 import Web3
+
+from helpers.world import World
+from partledger.api.app import create_app
 
 CHECKS = (
     "not_a_server_error",
@@ -37,6 +44,15 @@ rules a schema cannot state (exactly one of two query parameters; an uploaded co
 header; the JSON in a form field), each answered with a documented 422."""
 SEED = 20_260_612
 MAX_EXAMPLES = 12
+
+
+@pytest.fixture
+def service(w3: Web3, world: World, dev_accounts: list[LocalAccount]) -> Iterator[Service]:
+    """The service with its index on: the auditor views read it (503 without)."""
+    runtime = make_runtime(w3, world, api_indexer=True)
+    app = create_app(runtime, custodians=[world.oem.identity], relayer=dev_accounts[9])
+    with TestClient(app) as client:
+        yield Service(client, world, dev_accounts, True)
 
 
 def conformance_failures(service: Service, headers: dict[str, str]) -> tuple[list[str], set[str]]:

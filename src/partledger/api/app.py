@@ -14,6 +14,7 @@ from partledger.api.middleware import RequestContext
 from partledger.api.routers import (
     access,
     audit,
+    auditor_views,
     auth,
     designs,
     health,
@@ -83,7 +84,8 @@ def create_app(
     app.state.context = context
     problems.install(app)
     docs.install(app, public_provenance=runtime.settings.api_public_provenance)
-    for module in (health, ops, auth, designs, licences, hub, access, prints, audit, parts):
+    for module in (health, ops, auth, designs, licences, hub, access, prints, audit, parts,
+                   auditor_views):  # fmt: skip
         app.include_router(module.router)
     app.add_middleware(
         RequestContext,

@@ -724,6 +724,92 @@ class IndexReader:
             safe = self._safe(conn)
             return [self._print(m, safe) for m in self._run(conn, sql, params)]
 
+    def _print_filter(
+        self,
+        hub: HexOrBytes | None,
+        design_id: HexOrBytes | None,
+        since: int | None,
+        until: int | None,
+    ) -> tuple[str, list[Any]]:
+        mark = self._mark
+        clauses: list[str] = []
+        params: list[Any] = []
+        if hub is not None:
+            clauses.append(f"hub = {mark}")
+            params.append(to_bytes(hub, 20))
+        if design_id is not None:  # through the licences: prints are indexed by licence
+            clauses.append(
+                f"licence_id IN (SELECT licence_id FROM licences WHERE design_id = {mark})"  # noqa: S608
+            )
+            params.append(to_bytes(design_id, 32))
+        if since is not None:
+            clauses.append(f"block_time >= {mark}")
+            params.append(since)
+        if until is not None:
+            clauses.append(f"block_time <= {mark}")
+            params.append(until)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def find_prints(
+        self,
+        *,
+        hub: HexOrBytes | None = None,
+        design_id: HexOrBytes | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        newest_first: bool = True,
+    ) -> tuple[list[PrintRecord], int]:
+        """Attested prints of a hub and/or a design in a block-time period (any filter may be
+        left out), newest first unless told otherwise, and how many match in all."""
+        where, params = self._print_filter(hub, design_id, since, until)
+        order = "DESC" if newest_first else "ASC"
+        sql = (
+            f"SELECT * FROM prints{where} "  # noqa: S608 - fixed columns, bound values
+            f"ORDER BY block_time {order}, block_number {order}, log_index {order} "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}"
+        )
+        count = f"SELECT COUNT(*) AS n FROM prints{where}"  # noqa: S608
+        with self._connect() as conn:
+            safe = self._safe(conn)
+            rows = self._run(conn, sql, params)
+            total = int(self._run(conn, count, params)[0]["n"])
+        return [self._print(m, safe) for m in rows], total
+
+    def find_licences(
+        self, *, hub: HexOrBytes | None = None, design_id: HexOrBytes | None = None
+    ) -> list[LicenceView]:
+        """Licences of a hub and/or a design (every licence without a filter), oldest first,
+        with their print counts."""
+        mark = self._mark
+        clauses: list[str] = []
+        params: list[Any] = []
+        if hub is not None:
+            clauses.append(f"hub = {mark}")
+            params.append(to_bytes(hub, 20))
+        if design_id is not None:
+            clauses.append(f"design_id = {mark}")
+            params.append(to_bytes(design_id, 32))
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql = f"SELECT * FROM licences{where} ORDER BY block_number, log_index"  # noqa: S608
+        with self._connect() as conn:
+            rows = self._run(conn, sql, params)
+            return self._licence_views(conn, rows, self._safe(conn))
+
+    def all_qualifications(self) -> list[QualificationView]:
+        """The current qualification of every subject and standard (revoked ones included)."""
+        sql = "SELECT * FROM qualification_events ORDER BY subject, block_number, log_index"
+        by_subject: dict[bytes, list[Record]] = {}
+        with self._connect() as conn:
+            safe = self._safe(conn)
+            for m in self._run(conn, sql, ()):
+                by_subject.setdefault(bytes(m["subject"]), []).append(m)
+        out: list[QualificationView] = []
+        for subject, rows in by_subject.items():
+            out += self._qualification_views(rows, subject, safe)
+        return out
+
     def count_prints(
         self, licence_id: HexOrBytes, *, since: int | None = None, until: int | None = None
     ) -> int:
