@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from partledger.passport.gs1 import normalize_gtin
 
 Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]
 Address = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
@@ -100,6 +102,61 @@ class RegisteredDesignPublic(BaseModel):
 
 class DesignActionCreate(Strict):
     reason: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+def _gtin(value: str | None) -> str | None:
+    return None if value is None else normalize_gtin(value)
+
+
+GtinField = Annotated[
+    str | None,
+    StringConstraints(pattern=r"^(\d{8}|\d{12,14})$"),
+    AfterValidator(_gtin),
+    Field(description="GS1 GTIN-8, -12, -13 or -14 (its check digit is checked); stored and "
+          "answered as 14 digits", examples=["04006381333931"]),
+]  # fmt: skip
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class PublicProductCreate(Strict):
+    """What the design's owner makes public about the parts printed from it (the design's own
+    metadata stays encrypted). Everything is optional; a PUT replaces the whole record."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "gtin": "4006381333931", "name": "Bracket, hydraulic line",
+                    "part_number": "BR-2041", "revision": "C", "material": "Ti-6Al-4V",
+                    "process": "Laser powder bed fusion",
+                }
+            ]
+        },
+    )  # fmt: skip
+
+    gtin: GtinField = None
+    name: Text200 | None = None
+    part_number: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    revision: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    material: Text200 | None = None
+    process: Text200 | None = None
+    description: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+
+
+class PublicProductPublic(Exact):
+    """A design's public product record."""
+
+    design_id: str
+    gtin: str | None
+    name: str | None
+    part_number: str | None
+    revision: str | None
+    material: str | None
+    process: str | None
+    description: str | None
+    owner: str
+    updated_at: int
 
 
 # -- licences -------------------------------------------------------------------------------

@@ -27,13 +27,16 @@ from partledger.api.schemas import (
     DesignActionCreate,
     DesignPublic,
     LicencePublic,
+    PublicProductCreate,
+    PublicProductPublic,
     RegisteredDesignPublic,
     TxPublic,
 )
 from partledger.api.services.context import ServiceContext
 from partledger.api.services.db import uploads
-from partledger.api.services.errors import Forbidden, InvalidRequest
+from partledger.api.services.errors import Forbidden, InvalidRequest, NotFound
 from partledger.api.services.ledger import DesignInfo
+from partledger.api.services.products import product_records
 from partledger.api.streaming import MULTIPART, receive_upload, stream_file
 from partledger.crypto import HEADER_SIZE, ContainerHeader, WrappedKey
 from partledger.sdk import DesignMetadata, LicenceView, RegisteredDesign
@@ -327,6 +330,42 @@ def recall_design(
     """No new licences or prints; printed parts show as recalled (custodial OEMs)."""
     tx = ctx.chain.design_action(caller, design_id, "recall", body.reason.encode())
     return TxPublic(tx_hash=tx.tx_hash, block_number=tx.block_number)
+
+
+@router.put(
+    "/v1/designs/{design_id}/public", response_model=PublicProductPublic, responses=LIFECYCLE
+)
+def put_public_product(
+    design_id: DesignIdPath,
+    body: PublicProductCreate,
+    request: Request,
+    caller: OemDep,
+    ctx: ContextDep,
+) -> PublicProductPublic:
+    """Declare what is public about the parts printed from one of the caller's designs: its
+    GS1 GTIN (then each part's URL is its GS1 Digital Link, ``/01/{gtin}/21/{serial}``) and
+    the product's name, part number, revision, material, process and description. Replaces
+    the whole record; nothing else about a design is ever disclosed. 409 if another design
+    already holds the GTIN."""
+    design = ctx.chain.owned_design(caller, design_id)
+    records = product_records(request.app.state, ctx.engine)
+    record = records.put(design.design_id, caller.address, body.model_dump())
+    return PublicProductPublic(**record)
+
+
+@router.get(
+    "/v1/designs/{design_id}/public",
+    response_model=PublicProductPublic,
+    responses=errors(404, 422, 429),
+)
+def get_public_product(design_id: DesignIdPath, request: Request, ctx: ContextDep) -> Any:
+    """A design's public product record, as its owner declared it (no token needed; 404 if
+    the owner declared none)."""
+    ctx.limiter.hit("ip:" + client_address(request))
+    record = product_records(request.app.state, ctx.engine).get(design_id)
+    if record is None:
+        raise NotFound(f"the owner of design {design_id} declared no public product record")
+    return PublicProductPublic(**record)
 
 
 @router.get(

@@ -16,9 +16,11 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from partledger.api.services.products import ProductRecords
 from partledger.chain.ledger_errors import UnknownPrint
 from partledger.passport import export_bundle
 from partledger.passport.credentials import part_url
+from partledger.passport.gs1 import is_gs1_serial
 from partledger.passport.qr import label_svg, qr_png, qr_svg
 from partledger.sdk import Auditor, Ledger, Provenance, Verification
 from partledger.sdk.types import decode_standard, to_bytes32
@@ -58,20 +60,43 @@ def _iso(timestamp: int | None) -> str:
     return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-class PartService:
-    """Pages and files about single parts, cached per chain head."""
+PRODUCT_FACTS = (
+    ("name", "Product"),
+    ("part_number", "Part number"),
+    ("revision", "Revision"),
+    ("material", "Material"),
+    ("process", "Process"),
+    ("description", "Description"),
+)
+"""The public product record's fields the page shows, and their labels."""
 
-    def __init__(self, ledger: Ledger, signer: LocalAccount, origin: str) -> None:
+
+class PartService:
+    """Pages and files about single parts, cached per chain head and public product record."""
+
+    def __init__(
+        self, ledger: Ledger, signer: LocalAccount, origin: str, products: ProductRecords
+    ) -> None:
         self.ledger = ledger
         self.auditor = Auditor(ledger)
         self.signer = signer
         self.origin = origin.rstrip("/")
+        self.products = products
         self.head = 0
-        self._cache: OrderedDict[tuple[str, str], tuple[int, dict[str, Any]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[Any, dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def url(self, design_id: str, serial_number: str) -> str:
-        return part_url(self.origin, design_id, serial_number)
+    def product(self, design_id: str) -> dict[str, Any] | None:
+        """The design's public product record, if its owner declared one."""
+        return self.products.get(design_id)
+
+    def url(self, design_id: str, serial_number: str, product: dict[str, Any] | None = None) -> str:
+        """The part's canonical URL: its GS1 Digital Link when its design has a GTIN (and the
+        serial fits GS1's), else ``/p/{designId}/{serial}``."""
+        gtin = (product or {}).get("gtin")
+        if not is_gs1_serial(serial_number):
+            gtin = None
+        return part_url(self.origin, design_id, serial_number, gtin)
 
     def _provenance(self, design_id: str, serial: str) -> tuple[Provenance, Verification]:
         try:
@@ -83,20 +108,24 @@ class PartService:
     def view(self, design_id: str, serial: str) -> dict[str, Any]:
         """Everything the page shows (``PartNotFound`` for a serial nobody attested)."""
         key = (design_id.lower(), serial)
+        product = self.product(design_id)
+        stamp = (self.head, tuple(sorted((product or {}).items())))
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None and hit[0] == self.head:
+            if hit is not None and hit[0] == stamp:
                 return hit[1]
         p, verification = self._provenance(design_id, serial)
-        view = self._build(p, verification)
+        view = self._build(p, verification, product)
         with self._lock:
-            self._cache[key] = (self.head, view)
+            self._cache[key] = (stamp, view)
             self._cache.move_to_end(key)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return view
 
-    def _build(self, p: Provenance, v: Verification) -> dict[str, Any]:
+    def _build(
+        self, p: Provenance, v: Verification, product: dict[str, Any] | None
+    ) -> dict[str, Any]:
         q = p.qualification
         standard = p.licence.required_standard
         if p.recalled:
@@ -107,9 +136,13 @@ class PartService:
             status, status_text = "verified", "VERIFIED — genuine, every check passed"
         else:
             status, status_text = "failed", "NOT VERIFIED — a check failed"
-        url = self.url(p.design_id, p.serial_number)
+        url = self.url(p.design_id, p.serial_number, product)
+        product = product or {}
         return {
             "url": url,
+            "product_name": product.get("name"),
+            "gtin": product.get("gtin") if is_gs1_serial(p.serial_number) else None,
+            "product": [(label, product[k]) for k, label in PRODUCT_FACTS if product.get(k)],
             "path": "/" + url.split("://", 1)[-1].split("/", 1)[-1],
             "serial_number": p.serial_number,
             "design_id": p.design_id,
@@ -157,9 +190,11 @@ class PartService:
     def bundle(self, design_id: str, serial: str) -> bytes:
         """The part's signed proof bundle (JSON)."""
         p, _ = self._provenance(design_id, serial)
+        product = self.product(design_id) or {}
+        gtin = product.get("gtin") if is_gs1_serial(p.serial_number) else None
         bundle = export_bundle(
-            self.ledger, p, bytes(self.signer.key), base_url=self.origin,
-            signer_name=f"PartLedger service at {self.origin}",
+            self.ledger, p, bytes(self.signer.key), base_url=self.origin, gtin=gtin,
+            signer_name=f"PartLedger service at {self.origin}", product_name=product.get("name"),
         )  # fmt: skip
         return json.dumps(bundle, separators=(",", ":")).encode()
 
@@ -171,7 +206,7 @@ class PartService:
         return credential
 
     def qr(self, design_id: str, serial: str, kind: str) -> bytes:
-        url = self.url(design_id, serial)
+        url = self.url(design_id, serial, self.product(design_id))
         if kind == "png":
             return qr_png(url)
         if kind == "label":
