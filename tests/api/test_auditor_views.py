@@ -221,3 +221,123 @@ def test_without_a_token_the_views_answer_401_and_without_the_index_503(
         assert off.status_code == 503, path
         assert off.headers["content-type"] == "application/problem+json"
         assert "index" in off.json()["detail"]
+
+
+def test_anchored_prints_are_listed_with_their_batch_leaf(audited: Audited, w3: Web3) -> None:
+    a, world = audited, audited.service.world
+    unqualified = world.oem.issue_licence(  # anchored batches need no machine qualification
+        a.design_a, world.hub.address, max_prints=2, valid_until=world.now() + DAY
+    ).licence_id
+    batch = world.hub.anchor_batch(
+        [PrintInput(unqualified, f"ANC-{i}", world.machine, "LOT-A") for i in range(2)]
+    )
+    index = a.service.client.app.state.context.index  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 20
+    while len(index.anchored_prints_by_serial(serial_hash("ANC-1"))) == 0:
+        assert time.monotonic() < deadline, "the anchored batch's document was not indexed"
+        time.sleep(0.1)
+    html = _get(a, "/audit/prints", hub=world.hub.address, design=a.design_a)
+    anchored = ["0x" + serial_hash(f"ANC-{i}").hex() for i in (1, 0)]
+    assert _serials(html)[:2] == anchored and len(_serials(html)) == 5
+    assert "anchored batch, leaf 1" in html and "anchored batch, leaf 0" in html
+    rows = _csv(_get(a, "/audit/prints.csv", hub=world.hub.address, design=a.design_a))
+    kinds = {r["serial_hash"]: (r["attestation"], r["leaf_index"]) for r in rows}
+    assert kinds[anchored[0]] == ("anchored", "1") and kinds[anchored[1]] == ("anchored", "0")
+    assert kinds["0x" + serial_hash("MA-0").hex()] == ("direct", "")
+    assert {r["tx_hash"] for r in rows if r["attestation"] == "anchored"} == {batch.tx.tx_hash}
+
+
+def _ticket(a: Audited) -> str:
+    response = a.service.client.post("/v1/auth/browser-ticket", headers=a.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["sign_in_url"].endswith("/audit/sign-in#ticket=" + body["ticket"])
+    return str(body["ticket"])
+
+
+HTML = {"accept": "text/html,application/xhtml+xml"}
+
+
+def test_a_browser_without_a_session_is_sent_to_sign_in_and_csv_gets_401(
+    audited: Audited,
+) -> None:
+    client = audited.service.client
+    page = client.get(
+        "/audit/licences", params={"hub": audited.service.world.hub.address}, headers=HTML,
+        follow_redirects=False,
+    )  # fmt: skip
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/audit/sign-in?next=%2Faudit%2Flicences%3Fhub")
+    form = client.get(page.headers["location"])
+    assert form.status_code == 200 and 'name="credential"' in form.text
+    assert 'value="/audit/licences?hub=' in form.text
+    assert client.get("/audit/licences.csv", headers=HTML).status_code == 401
+    assert client.get("/audit/prints", params={"format": "csv"}, headers=HTML).status_code == 401
+
+
+def test_a_sign_in_ticket_opens_a_session_once_and_only_for_the_auditor_pages(
+    audited: Audited,
+) -> None:
+    a, client = audited, audited.service.client
+    ticket = _ticket(a)
+    opened = client.post(
+        "/audit/session", data={"credential": ticket, "next": "/audit/qualifications"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert opened.status_code == 303 and opened.headers["location"] == "/audit/qualifications"
+    cookie = opened.headers["set-cookie"]
+    assert "partledger_session=pl1." in cookie and "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie and "Path=/audit" in cookie
+    session = opened.cookies["partledger_session"]
+    assert client.get("/audit/qualifications", headers=HTML).status_code == 200
+    # the cookie is no bearer token for the API (no cross-site request can use it there)
+    client.cookies.clear()
+    client.cookies.set("partledger_session", session)
+    assert client.get("/v1/auth/me").status_code == 401
+    client.cookies.clear()
+    again = client.post("/audit/session", data={"credential": ticket}, follow_redirects=False)
+    assert again.status_code == 401 and "already used" in again.text
+    assert "partledger_session" not in again.headers.get("set-cookie", "")
+
+
+def test_forged_expired_and_foreign_sign_ins_are_refused(
+    audited: Audited, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, client = audited, audited.service.client
+    ticket = _ticket(a)
+    head, body, mac = ticket.split(".")
+    forged = f"{head}.{body[:-2]}{'A' if body[-2] != 'A' else 'B'}{body[-1]}.{mac}"
+    for credential, words in (
+        (forged, "signature does not match"),
+        ("pl1t.x.y", "signature does not match"),
+        ("not a token", "not a PartLedger token"),
+        (a.headers["Authorization"].split()[1] + "x", "signature does not match"),
+    ):
+        refused = client.post("/audit/session", data={"credential": credential})
+        assert refused.status_code == 401 and words in refused.text, credential
+        assert 'role="alert"' in refused.text
+    assert client.post("/audit/session", data={"credential": " "}).status_code == 400
+    elsewhere = client.post(
+        "/audit/session", data={"credential": ticket}, headers={"origin": "https://evil.example"}
+    )
+    assert elsewhere.status_code == 403
+    monkeypatch.setattr("partledger.api.services.auth.time.time", lambda: time.monotonic() + 1e10)
+    late = client.post("/audit/session", data={"credential": ticket})
+    assert late.status_code == 401 and "expired" in late.text
+
+
+def test_a_pasted_token_signs_in_and_next_never_leaves_the_auditor_pages(
+    audited: Audited,
+) -> None:
+    a, client = audited, audited.service.client
+    token = a.headers["Authorization"].split()[1]
+    for target in ("//evil.example/audit/", "https://evil.example", "/v1/designs", "/audit/\\x"):
+        opened = client.post(
+            "/audit/session", data={"credential": token, "next": target}, follow_redirects=False
+        )
+        assert opened.status_code == 303 and opened.headers["location"] == "/audit/prints"
+    assert client.get("/audit/prints", headers=HTML).status_code == 200
+    out = client.post("/audit/sign-out", follow_redirects=False)
+    assert out.status_code == 303 and 'partledger_session=""' in out.headers["set-cookie"]
+    after = client.get("/audit/prints", headers=HTML, follow_redirects=False)
+    assert after.status_code == 303

@@ -74,3 +74,46 @@ def test_a_hub_lists_fetches_and_audits_through_the_service_alone(
         app, ["--service", "http://127.0.0.1:9", "hub", "licences", "--as", "milan"]
     )
     assert gone.exit_code == 4 and "no PartLedger service answers" in gone.output
+
+
+def _export_identity(monkeypatch: pytest.MonkeyPatch, identity: Any, name: str) -> None:
+    for key, value in EnvKeyProvider.export(
+        type(identity)(name, identity.eth_private_key, identity.hpke_key)
+    ).items():
+        monkeypatch.setenv(key, value)
+
+
+def test_an_oem_publishes_a_product_record_and_an_auditor_gets_a_sign_in_link(
+    service_url: str, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    design = world.oem.register_design(world.design_file(), METADATA).design_id
+    monkeypatch.setenv("PARTLEDGER_DATA_DIR", str(tmp_path / "desk"))
+    monkeypatch.setenv("PARTLEDGER_RPC_URL", "http://127.0.0.1:9")  # unusable on purpose
+    _export_identity(monkeypatch, world.oem.identity, "acme")
+    _export_identity(monkeypatch, world.hub.identity, "milan")
+    base = ["--json", "--service", service_url]
+    published = runner.invoke(app, [
+        *base, "design", "publish", design, "--as", "acme", "--gtin", "4006381333931",
+        "--name", "Bracket, hydraulic line", "--part-number", "BR-2041", "--revision", "C",
+    ])  # fmt: skip
+    assert published.exit_code == 0, published.output
+    record = json.loads(published.stdout)
+    assert record["gtin"] == "04006381333931" and record["owner"] == world.oem.address
+    shown = runner.invoke(app, [*base, "design", "public", design])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["name"] == "Bracket, hydraulic line"
+    # a hub is not the design's owner; a bad check digit; a design without a record; no service
+    stranger = runner.invoke(app, [*base, "design", "publish", design, "--as", "milan"])
+    assert stranger.exit_code == 3 and "Traceback" not in stranger.output
+    bad = runner.invoke(app, [*base, "design", "publish", design, "--as", "acme",
+                              "--gtin", "4006381333932"])  # fmt: skip
+    assert bad.exit_code == 1 and "gtin" in bad.output.lower()
+    none = runner.invoke(app, [*base, "design", "public", "0x" + "22" * 32])
+    assert none.exit_code == 3 and "no public product record" in none.output
+    monkeypatch.delenv("PARTLEDGER_SERVICE_URL", raising=False)
+    alone = runner.invoke(app, ["design", "public", design])
+    assert alone.exit_code == 2 and "--service" in alone.output
+
+    link = runner.invoke(app, [*base, "audit", "sign-in", "--as", "milan"])
+    assert link.exit_code == 0, link.output
+    url = json.loads(link.stdout)["sign_in_url"]
+    assert url.startswith(service_url + "/audit/sign-in#ticket=pl1t.")

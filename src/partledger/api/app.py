@@ -10,10 +10,12 @@ from fastapi import FastAPI
 
 from partledger import __version__
 from partledger.api import docs, problems
+from partledger.api.deps import SignInRequired
 from partledger.api.middleware import RequestContext
 from partledger.api.routers import (
     access,
     audit,
+    audit_session,
     auditor_views,
     auth,
     designs,
@@ -85,8 +87,9 @@ def create_app(
     problems.install(app)
     docs.install(app, public_provenance=runtime.settings.api_public_provenance)
     for module in (health, ops, auth, designs, licences, hub, access, prints, audit, parts,
-                   auditor_views):  # fmt: skip
+                   auditor_views, audit_session):  # fmt: skip
         app.include_router(module.router)
+    app.add_exception_handler(SignInRequired, audit_session.redirect_to_sign_in)
     app.add_middleware(
         RequestContext,
         metrics=context.metrics,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 import anyio
 from fastapi import Depends, Request
@@ -70,6 +71,62 @@ async def get_optional_caller(
 
 
 CallerDep = Annotated[Principal, Depends(get_caller)]
+
+SESSION_COOKIE = "partledger_session"
+"""The auditor pages' session cookie (a bearer token; HttpOnly, SameSite=Strict, path /audit)."""
+
+
+class SignInRequired(Exception):
+    """An auditor page was asked for without a session: the browser goes to the sign-in page."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+async def get_viewer(
+    request: Request,
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of an auditor page: a bearer token, else the session cookie set by the
+    sign-in page. A browser without either is sent to sign in (``SignInRequired``); CSV and
+    other clients get 401. The cookie is honoured only on these read-only pages (``GET``)."""
+    if credentials is not None:
+        return await get_caller(request, ctx, credentials)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        try:
+            return await get_caller(
+                request, ctx, HTTPAuthorizationCredentials(scheme="Bearer", credentials=cookie)
+            )
+        except Unauthenticated:
+            if not _wants_page(request):
+                raise
+    if _wants_page(request):
+        ctx.limiter.hit("ip:" + client_address(request))
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired("/audit/sign-in?" + urlencode({"next": target}))
+    return await get_caller(request, ctx, credentials)
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for an HTML page (not a CSV export, not an API client)."""
+    if request.url.path.endswith(".csv") or request.query_params.get("format") == "csv":
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+ViewerDep = Annotated[Principal, Depends(get_viewer)]
+
+
+def public_origin(ctx: ServiceContext) -> str:
+    """The origin clients reach the service at (``PARTLEDGER_API_ORIGIN``, else host and port)."""
+    settings = ctx.settings
+    origin = settings.api_origin or f"http://{settings.api_host}:{settings.api_port}"
+    return origin.rstrip("/")
+
+
 OptionalCallerDep = Annotated[Principal | None, Depends(get_optional_caller)]
 
 

@@ -61,6 +61,14 @@ class TokenPublic(BaseModel):
     roles: list[str]
 
 
+class BrowserTicketPublic(BaseModel):
+    ticket: str
+    """Single use; exchanged by the sign-in page for the auditor pages' session cookie."""
+    expires_at: int
+    sign_in_url: str
+    """Open this in a browser: the ticket is in the fragment, which is never sent to a server."""
+
+
 class MePublic(BaseModel):
     address: str
     roles: list[str]

@@ -12,6 +12,7 @@ from partledger.cli import (
     ops,
     passport,
     prints,
+    public,
     reconcile,
     roles,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "ops",
     "passport",
     "prints",
+    "public",
     "reconcile",
     "roles",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eth_utils.crypto import keccak
@@ -82,6 +82,10 @@ class PrintRecord:
     material_lot_hash: str
     quality_report_hash: str
     position: ChainPosition
+    kind: str = "direct"
+    """``direct`` (a ``PrintAttested`` log) or ``anchored`` (a leaf of an anchored batch)."""
+    leaf_index: int | None = None
+    """The leaf's index in its anchored batch (``None`` for a direct attestation)."""
 
 
 @dataclass(frozen=True)
@@ -750,6 +754,20 @@ class IndexReader:
             params.append(until)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
+    _ALL_PRINTS = (
+        "(SELECT block_number, log_index, block_hash, block_time, tx_hash, contract, "
+        "licence_id, design_id, serial, hub, machine_id, material_lot_hash, "
+        "quality_report_hash, 'direct' AS kind, -1 AS leaf_index FROM prints "
+        "UNION ALL "
+        "SELECT a.block_number, a.log_index, b.block_hash, b.block_time, b.tx_hash, b.contract, "
+        "a.licence_id, a.design_id, a.serial, a.hub, a.machine_id, a.material_lot_hash, "
+        "a.quality_report_hash, 'anchored' AS kind, a.leaf_index FROM anchored_prints a "
+        "JOIN batch_anchors b ON b.block_number = a.block_number AND b.log_index = a.log_index"
+        ") AS all_prints"
+    )
+    """Direct attestations and the leaves of anchored batches (from their published documents),
+    one row per print, the anchored ones at their anchor's position."""
+
     def find_prints(
         self,
         *,
@@ -761,21 +779,29 @@ class IndexReader:
         offset: int = 0,
         newest_first: bool = True,
     ) -> tuple[list[PrintRecord], int]:
-        """Attested prints of a hub and/or a design in a block-time period (any filter may be
-        left out), newest first unless told otherwise, and how many match in all."""
+        """Prints of a hub and/or a design in a block-time period (any filter may be left out),
+        attested directly or anchored in a batch, newest first unless told otherwise, and how
+        many match in all."""
         where, params = self._print_filter(hub, design_id, since, until)
         order = "DESC" if newest_first else "ASC"
+        source = self._ALL_PRINTS
         sql = (
-            f"SELECT * FROM prints{where} "  # noqa: S608 - fixed columns, bound values
-            f"ORDER BY block_time {order}, block_number {order}, log_index {order} "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}"
+            f"SELECT * FROM {source}{where} "  # noqa: S608 - fixed columns, bound values
+            f"ORDER BY block_time {order}, block_number {order}, log_index {order}, "
+            f"leaf_index {order} LIMIT {int(limit)} OFFSET {int(offset)}"
         )
-        count = f"SELECT COUNT(*) AS n FROM prints{where}"  # noqa: S608
+        count = f"SELECT COUNT(*) AS n FROM {source}{where}"  # noqa: S608
         with self._connect() as conn:
             safe = self._safe(conn)
             rows = self._run(conn, sql, params)
             total = int(self._run(conn, count, params)[0]["n"])
-        return [self._print(m, safe) for m in rows], total
+        out = []
+        for m in rows:
+            record = self._print(m, safe)
+            if m["kind"] == "anchored":
+                record = replace(record, kind="anchored", leaf_index=int(m["leaf_index"]))
+            out.append(record)
+        return out, total
 
     def find_licences(
         self, *, hub: HexOrBytes | None = None, design_id: HexOrBytes | None = None

@@ -38,7 +38,16 @@ class ServiceError(PartLedgerError, RuntimeError):
         self.status = status
         self.problem = problem
         title = problem.get("title", "request failed")
-        super().__init__(f"{status} {title}: {problem.get('detail', '')}".rstrip(": "))
+        detail = problem.get("detail") or ""
+        errors = problem.get("errors")
+        if isinstance(errors, list) and errors:  # a validation problem: name each field
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in e.get('loc', []) if p != 'body') or 'body'}: "
+                f"{e.get('msg', '')}"
+                for e in errors
+                if isinstance(e, dict)
+            )
+        super().__init__(f"{status} {title}: {detail}".rstrip(": "))
 
     @property
     def type(self) -> str:
@@ -256,6 +265,24 @@ class ServiceClient:
             "GET", f"/v1/audit/provenance/{serial_number}", params=params, auth=signed_in
         )
         return found
+
+    # -- public product records and browser sign-in ---------------------------------------------
+    def put_public_product(self, design_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Replace the public product record of one of this OEM's designs (GTIN, name, part
+        number, revision, material, process, description: ``None`` leaves one out)."""
+        body = {k: v for k, v in fields.items() if v is not None}
+        record: dict[str, Any] = self._json("PUT", f"/v1/designs/{design_id}/public", json=body)
+        return record
+
+    def public_product(self, design_id: str) -> dict[str, Any]:
+        """A design's public product record (no sign-in; ``ServiceError`` 404 if none)."""
+        record: dict[str, Any] = self._json("GET", f"/v1/designs/{design_id}/public", auth=False)
+        return record
+
+    def browser_ticket(self) -> dict[str, Any]:
+        """A single-use link that signs a browser in to the service's auditor pages."""
+        ticket: dict[str, Any] = self._json("POST", "/v1/auth/browser-ticket")
+        return ticket
 
     def close(self) -> None:
         self._http.close()

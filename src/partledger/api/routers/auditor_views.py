@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from partledger.api.deps import CallerDep, ContextDep
+from partledger.api.deps import ContextDep, ViewerDep
 from partledger.api.problems import AUTH
 from partledger.api.problems import problem_responses as errors
 from partledger.api.services.auditor_views import (
@@ -129,7 +129,7 @@ OffsetQuery = Annotated[int, Query(ge=0, le=2**31, description="Rows to skip.")]
 @router.get("/prints", response_class=HTMLResponse, responses=PAGE)
 async def prints_page(
     request: Request,
-    caller: CallerDep,
+    caller: ViewerDep,
     ctx: ContextDep,
     hub: HubQuery = None,
     design: DesignQuery = None,
@@ -147,7 +147,7 @@ async def prints_page(
 @router.get("/prints.csv", response_class=Response, responses=CSV_ONLY)
 async def prints_csv(
     request: Request,
-    caller: CallerDep,
+    caller: ViewerDep,
     ctx: ContextDep,
     hub: HubQuery = None,
     design: DesignQuery = None,
@@ -186,7 +186,7 @@ def _now(ctx: ServiceContext, views: AuditorViews) -> int:
 @router.get("/licences", response_class=HTMLResponse, responses=PAGE)
 async def licences_page(
     request: Request,
-    caller: CallerDep,
+    caller: ViewerDep,
     ctx: ContextDep,
     hub: HubQuery = None,
     design: DesignQuery = None,
@@ -199,7 +199,7 @@ async def licences_page(
 
 @router.get("/licences.csv", response_class=Response, responses=CSV_ONLY)
 async def licences_csv(
-    request: Request, caller: CallerDep, ctx: ContextDep, hub: HubQuery = None,
+    request: Request, caller: ViewerDep, ctx: ContextDep, hub: HubQuery = None,
     design: DesignQuery = None,
 ) -> Response:  # fmt: skip
     """The licence usage view as CSV (a header row, then one row per licence)."""
@@ -235,7 +235,7 @@ async def _qualifications(request: Request, ctx: ServiceContext, fmt: str, days:
 @router.get("/qualifications", response_class=HTMLResponse, responses=PAGE)
 async def qualifications_page(
     request: Request,
-    caller: CallerDep,
+    caller: ViewerDep,
     ctx: ContextDep,
     expiring_within_days: DaysQuery = 30,
     fmt: FormatQuery = "html",
@@ -247,7 +247,7 @@ async def qualifications_page(
 
 @router.get("/qualifications.csv", response_class=Response, responses=CSV_ONLY)
 async def qualifications_csv(
-    request: Request, caller: CallerDep, ctx: ContextDep, expiring_within_days: DaysQuery = 30
+    request: Request, caller: ViewerDep, ctx: ContextDep, expiring_within_days: DaysQuery = 30
 ) -> Response:
     """The qualifications view as CSV (a header row, then one row per qualification)."""
     return await _qualifications(request, ctx, "csv", expiring_within_days)

@@ -21,7 +21,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from partledger.api.deps import ContextDep
+from partledger.api.deps import ContextDep, public_origin
 from partledger.api.problems import MEDIA_TYPE, PROBLEM_REF
 from partledger.api.problems import problem_responses as errors
 from partledger.api.services.context import ServiceContext
@@ -63,8 +63,7 @@ def parts_of(request: Request, ctx: ServiceContext) -> PartService:
     """The app's part service (made on first use), its cache tied to the audited chain head."""
     service: PartService | None = getattr(request.app.state, "parts", None)
     if service is None:
-        settings = ctx.settings
-        origin = settings.api_origin or f"http://{settings.api_host}:{settings.api_port}"
+        origin = public_origin(ctx)
         signer = ctx.anchor_account or ctx.relayer.account
         products = product_records(request.app.state, ctx.engine)
         service = PartService(ctx.ledger, signer, origin, products)

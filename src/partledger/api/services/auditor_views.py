@@ -20,8 +20,8 @@ from partledger.sdk.types import decode_standard
 
 DAY = 86_400
 PRINT_COLUMNS = (
-    "serial_hash", "licence_id", "design_id", "hub", "machine_id", "block_number", "time",
-    "confirmed",
+    "serial_hash", "licence_id", "design_id", "hub", "machine_id", "attestation", "leaf_index",
+    "block_number", "tx_hash", "time", "confirmed",
 )  # fmt: skip
 LICENCE_COLUMNS = (
     "licence_id", "design_id", "hub", "status", "used", "max_prints", "remaining",
@@ -101,7 +101,8 @@ class AuditorViews:
         limit: int,
         offset: int,
     ) -> PrintsPage:
-        """Attested prints, newest first, one page of them and how many match in all."""
+        """Prints (attested directly or anchored in a batch), newest first: one page of them
+        and how many match in all."""
         start = parse_when(since, "since")
         end = parse_when(until, "until", end_of_day=True)
         if start is not None and end is not None and start > end:
@@ -116,7 +117,10 @@ class AuditorViews:
                 "design_id": p.design_id,
                 "hub": p.hub,
                 "machine_id": p.machine_id,
+                "attestation": p.kind,
+                "leaf_index": "" if p.leaf_index is None else p.leaf_index,
                 "block_number": p.position.block_number,
+                "tx_hash": p.position.tx_hash,
                 "time": iso(p.position.block_time),
                 "confirmed": "yes" if p.position.confirmed else "no",
             }

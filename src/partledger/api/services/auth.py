@@ -50,6 +50,9 @@ EIP1271_ABI = [
 ]
 ADMIN_ROLE = b"\x00" * 32
 CLOCK_SKEW = 60
+TICKET_TTL = 120
+"""Seconds a browser sign-in ticket stays redeemable (it is single-use in any case)."""
+TICKET_PREFIX = "pl1t"
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,10 @@ class AuthService:
 
     def verify_token(self, token: str) -> str:
         """The account a token was issued to (``InvalidToken`` if forged or expired)."""
+        return self.check_token(token).address
+
+    def check_token(self, token: str) -> IssuedToken:
+        """A valid token's account and expiry (``InvalidToken`` if forged or expired)."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != "pl1":
             raise InvalidToken("not a PartLedger token")
@@ -246,13 +253,56 @@ class AuthService:
             raise InvalidToken("the token's signature does not match")
         try:
             payload = json.loads(_unb64(parts[1]))
-        except ValueError:
+            expires_at = int(payload.get("exp", 0))
+        except (ValueError, TypeError, AttributeError):
             raise InvalidToken("the token's payload is unreadable") from None
         if payload.get("cid") != self.chain_id:
             raise InvalidToken("the token is for another chain")
-        if int(payload.get("exp", 0)) <= time.time():
+        if expires_at <= time.time():
             raise InvalidToken("the token has expired")
-        return str(payload["sub"])
+        return IssuedToken(token, str(payload["sub"]), expires_at)
+
+    # -- browser sign-in tickets -----------------------------------------------------------
+    def issue_ticket(self, address: str) -> IssuedToken:
+        """A single-use browser sign-in ticket for a signed-in account, valid ``TICKET_TTL``
+        seconds: the auditor's browser exchanges it for a session cookie (``redeem_ticket``).
+        Its nonce lives in the nonce table, so it is usable once across replicas."""
+        now = int(time.time())
+        nonce = secrets.token_hex(16)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(siwe_nonces).values(nonce=nonce, created_at=now, expires_at=now + TICKET_TTL)
+            )
+        payload = {"sub": address, "cid": self.chain_id, "exp": now + TICKET_TTL, "n": nonce}
+        body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+        ticket = f"{TICKET_PREFIX}.{body}.{self._ticket_mac(body)}"
+        return IssuedToken(ticket, address, now + TICKET_TTL)
+
+    def _ticket_mac(self, body: str) -> str:
+        return _b64(hmac.new(self._secret, b"ticket:" + body.encode(), hashlib.sha256).digest())
+
+    def redeem_ticket(self, ticket: str) -> IssuedToken:
+        """A fresh token for the ticket's account; the ticket is then spent (``InvalidToken`` if
+        forged, expired or already used)."""
+        parts = ticket.split(".")
+        if len(parts) != 3 or parts[0] != TICKET_PREFIX:
+            raise InvalidToken("not a PartLedger sign-in ticket")
+        if not hmac.compare_digest(self._ticket_mac(parts[1]), parts[2]):
+            raise InvalidToken("the ticket's signature does not match")
+        try:
+            payload = json.loads(_unb64(parts[1]))
+            address, nonce = str(payload["sub"]), str(payload["n"])
+        except (ValueError, KeyError, TypeError):
+            raise InvalidToken("the ticket's payload is unreadable") from None
+        if payload.get("cid") != self.chain_id:
+            raise InvalidToken("the ticket is for another chain")
+        if int(payload.get("exp", 0)) <= time.time():
+            raise InvalidToken("the ticket has expired: ask for a new one")
+        try:
+            self._consume_nonce(nonce, address)
+        except SiweRejected:
+            raise InvalidToken("the ticket was already used or has expired") from None
+        return self.issue_token(address)
 
     # -- roles ----------------------------------------------------------------------------
     def principal(self, token: str) -> Principal:
