@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default SQLite in the data directory."
     )
     confirmations: int = Field(default=1, ge=0, le=1000)
+    blob_url: str | None = Field(
+        default=None,
+        description="Blob store: s3://bucket/prefix (an S3-compatible bucket; endpoint, region "
+        "and credentials from AWS_ENDPOINT_URL[_S3], AWS_REGION, AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY) or a directory; default: <data_dir>/blobs.",
+    )
     # -- the HTTP service (partledger.api) ---------------------------------------------
     service_database_url: str | None = Field(
         default=None,
@@ -160,6 +166,21 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be an origin: http(s)://host[:port], nothing after it")
         return origin_of(value.strip())
+
+    @field_validator("blob_url")
+    @classmethod
+    def _blob_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme == "s3":
+            from partledger.storage.s3 import parse_s3_url
+
+            parse_s3_url(value)  # ValueError names what is wrong
+        elif scheme not in ("", "file"):
+            raise ValueError("must be s3://bucket[/prefix], a file:// URL or a directory")
+        return value
 
     @field_validator("data_dir")
     @classmethod

@@ -17,6 +17,12 @@ from partledger.chain.deployer import Deployment, deploy
 from partledger.chain.local import LocalChain, dev_account
 from partledger.config import Settings
 from partledger.errors import ConfigError
+from partledger.storage import BlobStore, open_blob_store
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The configured blob store: ``PARTLEDGER_BLOB_URL``, else ``<data_dir>/blobs``."""
+    return open_blob_store(settings.blob_url or settings.blob_dir)
 
 
 def deployer_account(settings: Settings) -> LocalAccount:
