@@ -327,3 +327,14 @@ def test_errors_are_partledger_and_value_errors() -> None:
         assert issubclass(error, CarbonError)
         assert issubclass(error, PartLedgerError)
         assert issubclass(error, ValueError)
+
+
+def test_calculator_caches_stay_bounded() -> None:
+    calc = FootprintCalculator(FS)
+    calc.max_cached = 3
+    for km in range(1, 10):
+        baseline = Baseline(f"d{km}", "ITGOA", (road("ITGOA", "ITERO", float(km)),), 1.0)
+        f = calc.for_print(baseline, singapore_actual())
+        assert f.baseline_kg_co2e == pytest.approx(0.001 * km * HGV / 1000)
+    assert len(calc._legs) <= 3
+    assert len(calc._baselines) <= 3

@@ -260,6 +260,9 @@ class FootprintCalculator:
     masses are multiplied out.
     """
 
+    max_cached: int = 100_000
+    """Entries kept per cache; a full cache is emptied (memory stays bounded)."""
+
     def __init__(self, factor_set: FactorSet) -> None:
         self.factor_set = factor_set
         self._legs: dict[Leg, _ResolvedLeg] = {}
@@ -296,6 +299,8 @@ class FootprintCalculator:
             resolved = _ResolvedLeg(
                 distance, "great_circle", rule.tier, factor, origin, destination
             )
+        if len(self._legs) >= self.max_cached:
+            self._legs.clear()
         self._legs[leg] = resolved
         return resolved
 
@@ -335,6 +340,8 @@ class FootprintCalculator:
             total = sum((leg.kg_co2e for leg in legs), 0.0)
             default = sum((leg.kg_co2e for leg in legs if leg.tier is Tier.DEFAULT), 0.0)
             priced = _PricedBaseline(legs, total, default)
+            if len(self._baselines) >= self.max_cached:
+                self._baselines.clear()
             self._baselines[baseline] = priced
         return priced
 
