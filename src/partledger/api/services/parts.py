@@ -28,6 +28,7 @@ from partledger.sdk.types import decode_standard, to_bytes32
 __all__ = ["CLAIM_WORDS", "PartNotFound", "PartService"]
 
 CACHE_SIZE = 2_000
+BUNDLE_CACHE_SIZE = 200  # ~60 KB each
 
 CLAIM_WORDS = {
     "print.record": "The print is recorded on the ledger exactly as described here.",
@@ -83,7 +84,8 @@ class PartService:
         self.origin = origin.rstrip("/")
         self.products = products
         self.head = 0
-        self._cache: OrderedDict[tuple[str, str], tuple[Any, dict[str, Any]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
+        self._bundles: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     def product(self, design_id: str) -> dict[str, Any] | None:
@@ -107,21 +109,40 @@ class PartService:
 
     def view(self, design_id: str, serial: str) -> dict[str, Any]:
         """Everything the page shows (``PartNotFound`` for a serial nobody attested)."""
-        key = (design_id.lower(), serial)
         product = self.product(design_id)
+
+        def build() -> dict[str, Any]:
+            p, verification = self._provenance(design_id, serial)
+            return self._build(p, verification, product)
+
+        view: dict[str, Any] = self._cached(self._cache, CACHE_SIZE, design_id, serial, product,
+                                            build)  # fmt: skip
+        return view
+
+    def _cached(
+        self,
+        cache: OrderedDict[tuple[str, str], tuple[Any, Any]],
+        size: int,
+        design_id: str,
+        serial: str,
+        product: dict[str, Any] | None,
+        build: Any,
+    ) -> Any:
+        """``build()``, kept until the audited chain head or the product record changes."""
+        key = (design_id.lower(), serial)
         stamp = (self.head, tuple(sorted((product or {}).items())))
         with self._lock:
-            hit = self._cache.get(key)
+            hit = cache.get(key)
             if hit is not None and hit[0] == stamp:
+                cache.move_to_end(key)
                 return hit[1]
-        p, verification = self._provenance(design_id, serial)
-        view = self._build(p, verification, product)
+        value = build()
         with self._lock:
-            self._cache[key] = (stamp, view)
-            self._cache.move_to_end(key)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return view
+            cache[key] = (stamp, value)
+            cache.move_to_end(key)
+            while len(cache) > size:
+                cache.popitem(last=False)
+        return value
 
     def _build(
         self, p: Provenance, v: Verification, product: dict[str, Any] | None
@@ -188,15 +209,24 @@ class PartService:
         }
 
     def bundle(self, design_id: str, serial: str) -> bytes:
-        """The part's signed proof bundle (JSON)."""
-        p, _ = self._provenance(design_id, serial)
-        product = self.product(design_id) or {}
-        gtin = product.get("gtin") if is_gs1_serial(p.serial_number) else None
-        bundle = export_bundle(
-            self.ledger, p, bytes(self.signer.key), base_url=self.origin, gtin=gtin,
-            signer_name=f"PartLedger service at {self.origin}", product_name=product.get("name"),
-        )  # fmt: skip
-        return json.dumps(bundle, separators=(",", ":")).encode()
+        """The part's signed proof bundle (JSON), built once per chain head and product record
+        (the page's content negotiation and download share it)."""
+        record = self.product(design_id)
+
+        def build() -> bytes:
+            p, _ = self._provenance(design_id, serial)
+            product = record or {}
+            gtin = product.get("gtin") if is_gs1_serial(p.serial_number) else None
+            bundle = export_bundle(
+                self.ledger, p, bytes(self.signer.key), base_url=self.origin, gtin=gtin,
+                signer_name=f"PartLedger service at {self.origin}",
+                product_name=product.get("name"),
+            )  # fmt: skip
+            return json.dumps(bundle, separators=(",", ":")).encode()
+
+        data: bytes = self._cached(self._bundles, BUNDLE_CACHE_SIZE, design_id, serial, record,
+                                   build)  # fmt: skip
+        return data
 
     def credential(self, design_id: str, serial: str) -> dict[str, Any]:
         """The part's passport as an enveloped verifiable credential."""
