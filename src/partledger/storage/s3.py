@@ -229,7 +229,8 @@ class S3BlobStore:
         return BlobInfo(sha256, size)
 
     def _start_upload(self) -> _MultipartUpload:
-        key = f"{self._root}{_UPLOADS}/{uuid.uuid4().hex}"
+        # the start time in the name: ages do not depend on the server's upload listing
+        key = f"{self._root}{_UPLOADS}/{time.time_ns() // 1_000_000}-{uuid.uuid4().hex}"
         with self._errors("starting an upload", write=True):
             created = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
         return _MultipartUpload(self, key, str(created["UploadId"]))
@@ -398,11 +399,11 @@ class S3BlobStore:
             )
             for page in pages:
                 for upload in page.get("Uploads", []):
-                    started = float(upload["Initiated"].timestamp())
+                    started = _started_at(upload["Key"], upload["Initiated"].timestamp())
                     if started <= cutoff:
                         found.append(AbandonedUpload(upload["Key"], started, upload["UploadId"]))
         for item in self._objects(f"{self._root}{_UPLOADS}/"):
-            started = float(item["LastModified"].timestamp())
+            started = _started_at(item["Key"], item["LastModified"].timestamp())
             if started <= cutoff:
                 found.append(AbandonedUpload(item["Key"], started, None, int(item["Size"])))
         return sorted(found, key=lambda u: (u.started_at, u.key))
@@ -480,6 +481,15 @@ def _raise_storage_error(
             raise BlobWriteError(errno.EIO, f"{doing} failed on {where}: {exc}") from exc
         raise StorageError(f"{doing} failed on {where}: {exc}") from exc
     raise exc
+
+
+def _started_at(key: str, listed: float) -> float:
+    """When an upload started: from its temp key's name (``<ms>-<uuid>``), else as listed."""
+    name = key.rsplit("/", 1)[-1]
+    stamp, _, rest = name.partition("-")
+    if stamp.isdigit() and len(rest) == 32:
+        return int(stamp) / 1000
+    return float(listed)
 
 
 def _botocore_exceptions() -> Any:
