@@ -212,3 +212,20 @@ def test_the_indexer_rolls_back_a_reorg_made_by_reverting_the_chain(
         assert report.reorg is not None and report.reorg.removed.get("prints") == 2
         assert len(reader.prints_by_serial(serial_hash("G-old"))) == 0
         assert len(reader.prints_by_serial(serial_hash("G-new"))) == 1
+
+
+def test_a_transaction_that_reverts_when_mined_raises_its_named_error_and_uses_its_nonce(
+    evm_world: World, evm: Evm
+) -> None:
+    """With the gas given, nothing estimates first: anvil answers the send with the hash and
+    mines a failed receipt; Hardhat mines it too but answers the send with the revert."""
+    world = evm_world
+    _, licence_id = _licence(world)
+    taken = world.hub.attest_print(_part(world, licence_id, "N-1"))
+    sender = world.ledger.sender(world.hub.account)
+    prints = world.ledger.prints
+    data = prints.get_function_by_name("attestPrint")(taken.record.as_tuple())
+    with pytest.raises(SerialAlreadyUsed):
+        sender.send({"to": prints.address, "data": data._encode_transaction_data(), "gas": 300_000})
+    assert sender._nonce == evm.w3.eth.get_transaction_count(world.hub.address)  # consumed
+    world.hub.attest_print(_part(world, licence_id, "N-2"))  # the next one goes straight in

@@ -119,6 +119,10 @@ def revert_from_exception(exc: BaseException) -> ContractRevert | None:
         first = exc.args[0]
         if isinstance(first, dict):
             data = first.get("data")
+    if data is None and isinstance(response := getattr(exc, "rpc_response", None), dict):
+        # web3's generic Web3RPCError keeps the node's reply aside: Hardhat's node answers a
+        # failing send with {"error": {"data": {"message", "txHash", "data": revert data}}}
+        data = (response.get("error") or {}).get("data")
     if isinstance(data, dict):
         data = data.get("data")
     if isinstance(data, str | bytes) and len(_to_bytes(data)) >= 4:

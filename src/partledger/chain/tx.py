@@ -161,6 +161,11 @@ class TxSender:
                             break  # a lost reply to our own earlier attempt: it is in
                         self._nonce = self._chain_nonce()  # someone else used it; re-sign
                         continue
+                    if self._known(HexBytes(signed.hash)):
+                        # Hardhat's node (EDR) mines a failing transaction and also answers
+                        # its send with the revert (anvil and geth answer with the hash): it
+                        # is in a block and used its nonce, so wait() decodes its receipt.
+                        break
                     raise _as_revert(exc) from exc
                 break
             else:
