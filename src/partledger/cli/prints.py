@@ -112,7 +112,7 @@ def _record(
 ) -> PrintRecord:  # fmt: skip
     """The attested record of a part, rebuilt from its fields (report hashed as stored)."""
     part = _part(licence_id, serial, machine, lot, report)
-    return part.record(Hub(ledger, actor)._report_hash(part.quality_report))
+    return part.record(Hub(ledger, actor).evidence_hash(part))
 
 
 def _moment(value: str | None) -> int | None:

@@ -13,6 +13,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from partledger.carbon import Footprint, footprint_document
 from partledger.chain import ids
 from partledger.chain.eip712 import sign_attest_print
 from partledger.chain.ids import PrintRecord
@@ -21,6 +22,7 @@ from partledger.crypto import HpkePrivateKey, Identity, WrappedKey, unwrap_dek
 from partledger.errors import PartLedgerError
 from partledger.sdk.batches import AnchoredBatch, layout_batch, read_batch_document
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
+from partledger.sdk.print_evidence import PrintEvidence, print_evidence_document
 from partledger.sdk.types import TxRef, hex32, to_bytes32
 from partledger.storage import BlobNotFoundError, get_bytes, put_bytes
 from partledger.storage.encrypted import retrieve_decrypted
@@ -98,6 +100,9 @@ class PrintInput:
     machine_id: str
     material_lot: str
     quality_report: bytes | None = None
+    footprint: Footprint | None = None
+    """The print's logistics carbon footprint (``partledger.carbon``): stored as a document and
+    committed with the attestation through the print-evidence manifest."""
 
     def record(self, report_hash: bytes) -> PrintRecord:
         return PrintRecord(
@@ -236,9 +241,22 @@ class Hub:
             return b"\x00" * 32
         return to_bytes32(put_bytes(self.ledger.store, report).sha256)
 
+    def evidence_hash(self, part: PrintInput) -> bytes:
+        """Store the print's documents; the hash its attestation commits to: the quality
+        report's, or (with a footprint) the print-evidence manifest's naming both."""
+        if part.footprint is None:
+            return self._report_hash(part.quality_report)
+        store = self.ledger.store
+        footprint = put_bytes(store, footprint_document(part.footprint)).sha256
+        report = None
+        if part.quality_report is not None:
+            report = put_bytes(store, part.quality_report).sha256
+        manifest = print_evidence_document(PrintEvidence(footprint, report))
+        return to_bytes32(put_bytes(store, manifest).sha256)
+
     def attest_print(self, part: PrintInput) -> AttestedPrint:
         """Attest one print from the hub's own account (quality report stored as a blob)."""
-        record = part.record(self._report_hash(part.quality_report))
+        record = part.record(self.evidence_hash(part))
         sent = self.ledger.transact(self.account, PRINT_LEDGER, "attestPrint", record.as_tuple())
         return AttestedPrint(record, part.serial_number, TxRef(sent.tx_hash, sent.block_number))
 
@@ -247,7 +265,7 @@ class Hub:
         out: list[AttestedPrint] = []
         for start in range(0, len(parts), MAX_BATCH):
             chunk = parts[start : start + MAX_BATCH]
-            records = [p.record(self._report_hash(p.quality_report)) for p in chunk]
+            records = [p.record(self.evidence_hash(p)) for p in chunk]
             sent = self.ledger.transact(
                 self.account, PRINT_LEDGER, "attestBatch", [r.as_tuple() for r in records]
             )
@@ -259,7 +277,7 @@ class Hub:
 
     def sign_attestation(self, part: PrintInput, *, deadline: int) -> SignedAttestation:
         """Sign a print for relayed submission (no transaction, no gas for the hub)."""
-        record = part.record(self._report_hash(part.quality_report))
+        record = part.record(self.evidence_hash(part))
         nonce = self.ledger.view(PRINT_LEDGER, "nonces", self.address)
         signature = sign_attest_print(
             self.account, record, nonce, deadline,
@@ -274,7 +292,7 @@ class Hub:
         debits); the batch document listing every leaf is published to the blob store first and
         its SHA-256 is committed with the root, so auditors can check every slot and serial.
         """
-        records = [(p.serial_number, p.record(self._report_hash(p.quality_report))) for p in parts]
+        records = [(p.serial_number, p.record(self.evidence_hash(p))) for p in parts]
         keys: dict[bytes, tuple[bytes, int]] = {}
         for _, record in records:
             if record.licence_id not in keys:
