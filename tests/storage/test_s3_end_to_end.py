@@ -3,6 +3,7 @@ register, license, fetch and decrypt, attest with a quality report, audit with b
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,47 @@ def test_without_a_blob_url_the_store_is_the_filesystem_one_as_before(
     settings = Settings(data_dir=tmp_path / "data")
     store = blob_store(settings)
     assert isinstance(store, FilesystemBlobStore) and store.root == settings.blob_dir
+
+
+def test_the_reconciler_works_on_s3_and_repairs_an_abandoned_upload(s3_world: World) -> None:
+    from datetime import timedelta
+
+    from partledger.index import Indexer, IndexerConfig
+    from partledger.reconcile import Options, Reconciler
+
+    world = s3_world
+    store: S3BlobStore = world.ledger.store  # type: ignore[assignment]
+    design = world.oem.register_design(world.design_file(), METADATA)
+    config = IndexerConfig.from_deployment(
+        world.ledger.deployment, world.ledger.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+        f"sqlite:///{world.data_dir / 'index.db'}",
+    )  # fmt: skip
+    # an upload a killed writer left two hours ago, and an unreferenced blob just stored
+    old_key = f"{store.prefix}/.uploads/{int((time.time() - 7200) * 1000)}-{'0' * 32}"
+    upload_id = store.client.create_multipart_upload(Bucket=store.bucket, Key=old_key)["UploadId"]
+    fresh = store.put([b"uploaded, not registered yet"])
+    with Indexer(config) as indexer:
+        indexer.sync_once()
+        options = Options(orphan_grace=timedelta(hours=1), pending_age=timedelta(seconds=0))
+        reconciler = Reconciler(
+            world.ledger, indexer, quarantine_dir=world.data_dir / "quarantine", options=options
+        )
+        report = reconciler.run()
+        assert [f.check for f in report.findings] == ["blob.abandoned_upload"]
+        [finding] = report.findings
+        assert finding.ids == {"upload": old_key, "upload_id": upload_id}
+        [outcome] = reconciler.repair(report)
+        assert outcome.repaired
+        assert reconciler.run().clean  # the fresh blob is within the orphan grace period
+        assert store.exists(fresh.sha256) and store.exists(design.container_sha256)
+        # a corrupted container on the server is found and quarantined, not deleted
+        store.client.put_object(
+            Bucket=store.bucket, Key=store.key_of(design.container_sha256), Body=b"tampered"
+        )
+        report = reconciler.run()
+        assert report.by_check("design.container.corrupted")
+        reconciler.repair(report)
+        assert not store.exists(design.container_sha256)
+        assert reconciler.quarantine.get(design.container_sha256).hashes_to != (
+            design.container_sha256
+        )

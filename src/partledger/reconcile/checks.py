@@ -231,10 +231,36 @@ def check_orphans(ledger: Ledger, engine: Engine, options: Options) -> list[Find
                 repairable=True,
             )
         )
-    return findings
+    return findings + abandoned_uploads(ledger, options)
+
+
+def abandoned_uploads(ledger: Ledger, options: Options) -> list[Finding]:
+    """Uploads a crashed writer never finished (stores that keep them: S3): space held by
+    nothing visible, older than the orphan grace period."""
+    list_abandoned = getattr(ledger.store, "abandoned_uploads", None)
+    if list_abandoned is None:
+        return []
+    now = time.time()
+    return [
+        Finding(
+            "blob.abandoned_upload",
+            Severity.WARNING,
+            f"{upload.kind.replace('_', ' ')} {upload.key} abandoned by its writer "
+            f"({(now - upload.started_at) / 3600:.1f} h old)",
+            {"upload": upload.key, **({"upload_id": upload.upload_id} if upload.upload_id else {})},
+            repairable=True,
+        )
+        for upload in list_abandoned(options.orphan_grace.total_seconds())
+    ]
 
 
 def _mtime(ledger: Ledger, blob_id: str, default: float) -> float:
+    modified_at = getattr(ledger.store, "modified_at", None)  # stores without paths (S3)
+    if modified_at is not None:
+        try:
+            return float(modified_at(blob_id))
+        except OSError:
+            return default
     path_of = getattr(ledger.store, "path_of", None)
     if path_of is None:
         return 0.0  # unknown age: treat as old

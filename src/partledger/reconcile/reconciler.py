@@ -23,6 +23,7 @@ from partledger.reconcile.findings import Finding, RepairOutcome, Report, Severi
 from partledger.reconcile.quarantine import Quarantine
 from partledger.sdk import Oem
 from partledger.sdk.ledger import Ledger
+from partledger.storage import AbandonedUpload
 
 Check = Callable[[Ledger, Engine, Options], list[Finding]]
 
@@ -129,7 +130,14 @@ class Reconciler:
             return RepairOutcome(finding, False, f"no copy of {blob}: upload the original")
         if finding.check == "journal.pending":
             return self._resume_intent(finding, identities)
+        if finding.check == "blob.abandoned_upload":
+            return self._discard_upload(finding)
         return RepairOutcome(finding, False, "no safe automatic repair")
+
+    def _discard_upload(self, finding: Finding) -> RepairOutcome:
+        key, upload_id = finding.ids["upload"], finding.ids.get("upload_id")
+        self.ledger.store.discard_upload(AbandonedUpload(key, 0.0, upload_id))  # type: ignore[attr-defined]
+        return RepairOutcome(finding, True, f"discarded abandoned upload {key}")
 
     def _resume_intent(self, finding: Finding, identities: dict[str, Identity]) -> RepairOutcome:
         account = finding.ids.get("account", "")

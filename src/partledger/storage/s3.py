@@ -47,7 +47,6 @@ _MAX_COPY_PART = 5 * 1024**3
 _READ_CHUNK = 1024 * 1024
 _READ_RETRIES = 3
 _UPLOADS = ".uploads"
-_QUARANTINE = ".quarantine"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _EXISTS = {"412", "PreconditionFailed"}
@@ -434,12 +433,6 @@ class S3BlobStore:
         for upload in uploads:
             self.discard_upload(upload)
         return len(uploads)
-
-    # -- quarantine (a prefix of the same bucket) -------------------------------------------
-    def quarantine_key(self, sha256: str) -> str:
-        """Where a quarantined blob is kept: ``<prefix>/.quarantine/<64 hex>``."""
-        check_blob_id(sha256)
-        return f"{self._root}{_QUARANTINE}/{sha256}"
 
     # -- errors --------------------------------------------------------------------------
     @contextlib.contextmanager
