@@ -11,6 +11,7 @@ the tests share the module's deployment and use fresh designs and serials.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from helpers.world import METADATA, ONE_DAY, STANDARD, World
 from partledger.api.app import create_app
+from partledger.api.services.relayer import Relayer
 from partledger.chain.ledger_errors import LicenceExhausted, SerialAlreadyUsed
 from partledger.index import Indexer, IndexerConfig, IndexReader, serial_hash
 from partledger.passport import export_bundle, verify_bundle
@@ -140,6 +142,40 @@ def test_the_relayer_lands_signatures_in_one_try_attest_batch_by_sig(service: Se
     provenance = world.auditor.provenance(design_id, "T-3")
     assert provenance.attestation.tx_hash == finals[3]["tx_hash"]
     assert world.auditor.verify(provenance).ok
+
+
+def test_a_batch_that_reverts_whole_is_retried_alone_and_each_print_fails_named(
+    service: Service,
+) -> None:
+    """On Hardhat the relayer's sends are answered with the revert although they are mined:
+    the receipts decide, as on anvil."""
+    world = service.world
+    ctx = service.client.app.state.context  # type: ignore[attr-defined]
+    ctx.relayer.stop()  # this test steps a relayer of its own
+    _, licence_id = _licence(world)
+    hub = service.headers(world.hub.account)
+    items = [signed(service, licence_id, f"W-{i}") for i in range(3)]
+    done = ctx.relayer.counts()  # the module's earlier relays share the queue
+    done["failed"] = done.get("failed", 0) + 3
+    world.admin.pause()
+    try:
+        response = service.client.post("/v1/prints", headers=hub, json={"attestations": items})
+        assert response.status_code == 202, response.text
+        relayer = Relayer(
+            ctx.engine, ctx.ledger, ctx.relayer.account, batch_size=100, window=0,
+            finality=0, metrics=ctx.metrics,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while relayer.counts() != done and time.monotonic() < deadline:
+            relayer.step()
+            time.sleep(0.02)
+        assert relayer.counts() == done
+    finally:
+        world.admin.unpause()
+    finals = [wait_final(service, hub, r["receipt_id"]) for r in response.json()["receipts"]]
+    assert all("EnforcedPause" in str(f["error"]) for f in finals), finals
+    assert len({f["tx_hash"] for f in finals}) == 3  # each retried alone after the batch
+    assert world.hub.licence(licence_id).printed == 0
 
 
 def test_the_index_and_the_reconciler_agree_with_the_chain(evm_world: World, evm: Evm) -> None:
