@@ -23,6 +23,7 @@ from partledger.chain.ids import PrintRecord
 from partledger.chain.ledger_errors import UnknownLicence, UnknownPrint
 from partledger.sdk.batches import AnchoredBatch
 from partledger.sdk.evidence import AnchorEvidence, ChainEvidence, SerialClaimRef
+from partledger.sdk.footprint_check import FootprintClaims, check_footprint
 from partledger.sdk.hub import DESIGN_STATUS, LicenceView, read_licence
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.types import ZERO32, decode_standard, hex32, to_bytes32
@@ -267,7 +268,15 @@ class Auditor:
         ]  # fmt: skip
         if check_blobs:
             claims += self._check_blobs(p)
+            carbon = check_footprint(
+                self.ledger.store, p.record.quality_report_hash.hex(), p.design_id
+            )
+            claims += [_claim(*c) for c in carbon.claims]
         return Verification(tuple(claims))
+
+    def footprint(self, p: Provenance) -> FootprintClaims:
+        """The carbon footprint the print committed to (and its claims), if any."""
+        return check_footprint(self.ledger.store, p.record.quality_report_hash.hex(), p.design_id)
 
     def _check_record(self, p: Provenance) -> Claim:
         design = to_bytes32(p.design_id)

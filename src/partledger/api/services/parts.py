@@ -48,6 +48,10 @@ CLAIM_WORDS = {
     "blob.wrapped_key": "The hub's copy of the design key is intact.",
     "blob.terms": "The licence terms are intact.",
     "blob.quality_report": "The quality report is intact.",
+    "blob.quality_report_document": "The quality report named in the print's evidence is intact.",
+    "print.evidence": "The print's evidence manifest is well formed.",
+    "carbon.footprint": "The part's logistics carbon footprint is intact and adds up: every "
+    "figure recomputed from its inputs with the published emission factors.",
 }
 
 
