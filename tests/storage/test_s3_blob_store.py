@@ -103,15 +103,6 @@ def test_publishing_onto_existing_content_is_success_and_leaves_nothing(
     assert s3.leftovers() == []
 
 
-def test_a_small_blob_is_checked_by_the_server_against_its_sha256(s3: Backend) -> None:
-    store: S3BlobStore = s3.store
-    info = put_bytes(store, b"wrapped key")
-    head = store.client.head_object(
-        Bucket=store.bucket, Key=store.key_of(info.sha256), ChecksumMode="ENABLED"
-    )
-    assert head.get("ChecksumSHA256") in (None, "ZEl3eSnJXdI9kp2vRxGzKG0ucKWnoBN+9VB+NqyRsV8=")
-
-
 def test_reads_are_seekable_by_range_and_survive_a_dropped_connection(s3: Backend) -> None:
     store: S3BlobStore = s3.store
     data = os.urandom(9 * MiB + 3)
