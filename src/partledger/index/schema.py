@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -316,6 +317,47 @@ batch_documents = Table(
 )
 """What became of each anchor's batch document (an anchor without a row was not tried yet)."""
 
+print_footprints = Table(
+    "print_footprints",
+    metadata,
+    # the print's position: its PrintAttested log (leaf_index -1), or its anchor's
+    # BatchAnchored log and its leaf in the batch
+    Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("block_time", BigInteger, nullable=False),
+    Column("serial", H32, nullable=False),
+    Column("design_id", H32, nullable=False),
+    Column("licence_id", H32, nullable=False),
+    Column("hub", ADDR, nullable=False),
+    # the print's qualityReportHash: the print-evidence manifest (or a plain quality report)
+    Column("evidence_hash", H32, nullable=False),
+    # SHA-256 of the footprint document the manifest names (NULL: no manifest, or unread)
+    Column("footprint_hash", H32, nullable=True),
+    # kg CO2e from the footprint document (NULL unless status is ingested)
+    Column("baseline_kg", Float, nullable=True),
+    Column("actual_kg", Float, nullable=True),
+    Column("avoided_kg", Float, nullable=True),
+    # kg of baseline + actual resting on default-tier data: default_share x (baseline + actual)
+    Column("default_kg", Float, nullable=True),
+    Column("electricity_kg", Float, nullable=True),
+    Column("feedstock_kg", Float, nullable=True),
+    Column("last_mile_kg", Float, nullable=True),
+    Column("factor_set_version", String(64), nullable=True),
+    # ingested | none (a plain quality report: no footprint) | missing (retried on later
+    # syncs) | invalid (final)
+    Column("status", String(16), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("checked_at", BigInteger, nullable=False),
+    Index("ix_print_footprints_design_time", "design_id", "block_time"),
+    Index("ix_print_footprints_hub_time", "hub", "block_time"),
+    Index("ix_print_footprints_block_time", "block_time"),
+    Index("ix_print_footprints_status", "status"),
+)
+"""The carbon footprint of each print whose evidence was read (``partledger.index.footprints``
+fills it from the blob store; rolled back with the print's position)."""
+
 signature_cancellations = Table(
     "signature_cancellations",
     metadata,
@@ -383,11 +425,18 @@ EVENT_TABLES: tuple[Table, ...] = (
     # racing a document ingestion in another process waits for it, then removes its leaves
     anchored_prints,
     batch_documents,
+    # derived from the prints' evidence blobs; last, after the prints it describes
+    print_footprints,
 )
 """Every table whose rows hang off a log position (rolled back on reorg)."""
 
-PER_ANCHOR_TABLES: tuple[Table, ...] = (batch_anchor_entries, anchored_prints, batch_documents)
-"""Event tables whose rows are not one per log (several per anchor, or derived from it)."""
+PER_ANCHOR_TABLES: tuple[Table, ...] = (
+    batch_anchor_entries,
+    anchored_prints,
+    batch_documents,
+    print_footprints,
+)
+"""Event tables whose rows are not one per log (several per anchor, or derived from one)."""
 
 LOG_TABLES: tuple[Table, ...] = tuple(
     t for t in EVENT_TABLES if all(t is not p for p in PER_ANCHOR_TABLES)
