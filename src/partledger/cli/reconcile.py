@@ -14,9 +14,11 @@ from partledger.cli.app import app, group
 from partledger.cli.common import Output, console, fail, guarded, load_identity, open_ledger
 from partledger.config import Settings
 from partledger.index import Indexer, IndexerConfig, IndexReader
+from partledger.index.footprints import footprint_reader
 from partledger.reconcile import Options, Reconciler
 from partledger.sdk import Ledger
 from partledger.sdk.batches import read_batch_document
+from partledger.sdk.print_evidence import parse_print_evidence
 
 index_app = group("The SQL index of ledger events (the list commands sync it first).")
 app.add_typer(index_app, name="index")
@@ -43,6 +45,7 @@ def synced_index(ledger: Ledger) -> Iterator[IndexReader]:
     with open_indexer(ledger) as indexer:
         store = ledger.store
         indexer.documents = lambda blob: read_batch_document(store, blob)
+        indexer.footprints = footprint_reader(store, parse_print_evidence)
         indexer.sync_once()
         yield IndexReader(indexer.engine)
 
@@ -54,6 +57,7 @@ def sync() -> None:
     with open_ledger() as ledger, guarded(), open_indexer(ledger) as indexer:
         store = ledger.store
         indexer.documents = lambda blob: read_batch_document(store, blob)
+        indexer.footprints = footprint_reader(store, parse_print_evidence)
         report = indexer.sync_once()
     docs = report.documents
     documents = {k: getattr(docs, k, 0) for k in ("ingested", "missing", "invalid", "leaves")}

@@ -25,6 +25,7 @@ from partledger.index.decode import LogDecoder
 from partledger.index.documents import DocumentReader, DocumentsReport, ingest_batch_documents
 from partledger.index.errors import IndexerError, IndexMismatch, ReorgTooDeep, RpcUnavailable
 from partledger.index.fetch import AdaptiveSpan, FetchedRange, fetch_ranges, prefetch
+from partledger.index.footprints import FootprintReader, FootprintsReport, ingest_footprints
 from partledger.index.rpc import JsonRpc
 from partledger.index.store import Store, SyncState
 
@@ -66,7 +67,10 @@ class IndexerConfig:
     rpc_timeout: float = 30.0
     document_retry_seconds: float = 10.0
     """How often batch documents that were missing are read again (new anchors' documents are
-    read on the sync that indexes them; the first sync of an ``Indexer`` retries them all)."""
+    read on the sync that indexes them; the first sync of an ``Indexer`` retries them all).
+    Missing print evidence (footprints) is retried on the same schedule."""
+    footprint_batch: int = 500
+    """At most this many prints' evidence blobs are read per sync (the rest on later syncs)."""
 
     @classmethod
     def from_deployment(
@@ -109,6 +113,8 @@ class SyncReport:
     interrupted: bool = False
     documents: DocumentsReport | None = None
     """What the batch-document ingestion did (``None``: no reader, or nothing to do)."""
+    footprints: FootprintsReport | None = None
+    """What the footprint ingestion did (``None``: no reader, or nothing to do)."""
     timings: dict[str, float] = field(
         default_factory=lambda: {"fetch": 0.0, "decode": 0.0, "insert": 0.0}
     )
@@ -123,13 +129,19 @@ class Indexer:
         *,
         engine: Engine | None = None,
         documents: DocumentReader | None = None,
+        footprints: FootprintReader | None = None,
     ) -> None:
         """``documents`` reads an anchored batch's published document by its blob id (e.g.
         ``lambda blob: read_batch_document(store, blob)``): with it, every sync also stores
-        the anchored leaves (``partledger.index.documents``)."""
+        the anchored leaves (``partledger.index.documents``). ``footprints`` reads the prints'
+        evidence blobs (``footprint_reader(store, parse_print_evidence)``): with it, every sync
+        also stores the prints' carbon footprints (``partledger.index.footprints``)."""
         self.config = config
         self.documents = documents
         self._documents_retried_at: float | None = None
+        self.footprints = footprints
+        self._footprints_retried_at: float | None = None
+        self._footprints_backlog = False
         self.addresses = tuple(sorted(a.lower() for a in config.contracts.values()))
         abis = config.abis if config.abis is not None else ledger_abis(list(config.contracts))
         self.decoder = LogDecoder(abis)
@@ -270,6 +282,7 @@ class Indexer:
         if last <= state.last_block:
             self._save_head(state, head, safe)
             report.documents = self.ingest_documents(new_rows=report.reorg is not None)
+            report.footprints = self.ingest_footprints(new_rows=bool(report.documents))
             return report
         report.first_block = state.last_block + 1
         timings = report.timings
@@ -306,6 +319,8 @@ class Indexer:
                 report.interrupted = True
                 break
         report.documents = self.ingest_documents(new_rows=report.rows > 0)
+        leaves = report.documents is not None and report.documents.leaves > 0
+        report.footprints = self.ingest_footprints(new_rows=report.rows > 0 or leaves)
         return report
 
     def ingest_documents(self, *, new_rows: bool = True) -> DocumentsReport | None:
@@ -322,6 +337,25 @@ class Indexer:
         report = ingest_batch_documents(self.engine, self.documents, retry_missing=retry)
         if retry:
             self._documents_retried_at = now
+        return report
+
+    def ingest_footprints(self, *, new_rows: bool = True) -> FootprintsReport | None:
+        """Store the footprints of up to ``footprint_batch`` prints whose evidence was not read
+        yet (and, every ``document_retry_seconds``, of those whose evidence was missing);
+        ``None`` without a reader or when nothing could have changed."""
+        if self.footprints is None:
+            return None
+        now = time.monotonic()
+        last = self._footprints_retried_at
+        retry = last is None or now - last >= self.config.document_retry_seconds
+        if not (new_rows or retry or self._footprints_backlog):
+            return None
+        report = ingest_footprints(
+            self.engine, self.footprints, retry_missing=retry, limit=self.config.footprint_batch
+        )
+        self._footprints_backlog = report.more
+        if retry:
+            self._footprints_retried_at = now
         return report
 
     @staticmethod

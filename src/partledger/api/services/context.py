@@ -28,9 +28,11 @@ from partledger.config import Settings
 from partledger.crypto import Identity
 from partledger.errors import ConfigError
 from partledger.index import Indexer, IndexerConfig, IndexReader, open_database
+from partledger.index.footprints import footprint_reader
 from partledger.runtime import Runtime
 from partledger.sdk import Ledger
 from partledger.sdk.batches import read_batch_document
+from partledger.sdk.print_evidence import parse_print_evidence
 
 log = logging.getLogger("partledger.api")
 DEV_CHAIN_IDS = (31337, 1337)
@@ -168,6 +170,7 @@ class ServiceContext:
                 config,
                 engine=self.index_engine,
                 documents=lambda blob: read_batch_document(store, blob),
+                footprints=footprint_reader(store, parse_print_evidence),
             )
             self._spawn("pl-indexer", self._run_indexer)
 
