@@ -89,7 +89,14 @@ class HardhatNode:
         return self._scratch / "hardhat.log" if self._scratch else None
 
     def config(self) -> dict[str, Any]:
-        """The ``networks.hardhat`` settings written to the generated config."""
+        """The ``networks.hardhat`` settings written to the generated config.
+
+        Hardhat's other defaults stay on purpose, to test against them: blocks never share a
+        timestamp (chain time runs ahead of the clock under many transactions) and a failing
+        transaction is mined *and* its send answered with the revert
+        (``throwOnTransactionFailures``); docs/evm-compat.md says how PartLedger copes.
+        No forking, and the telemetry prompt is off: the node makes no outside connection.
+        """
         return {
             "chainId": self.chain_id,
             "accounts": {"mnemonic": DEFAULT_MNEMONIC, "count": self.accounts},
