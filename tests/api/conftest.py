@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from web3 import Web3
 
+from helpers.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures for the service on S3)
 from helpers.world import World
 from partledger.api.app import create_app
 

@@ -32,9 +32,11 @@ from partledger.sdk import LicenceNotUsable as SdkLicenceNotUsable
 from partledger.storage import (
     BlobCorruptedError,
     BlobNotFoundError,
+    BlobStoreUnavailableError,
     BlobTooLargeError,
     BlobWriteError,
     InvalidBlobIdError,
+    StorageError,
 )
 
 BASE = "https://partledger.dev/problems/"
@@ -152,6 +154,8 @@ _TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (ContainerError, 422, "invalid-container", "The encrypted container is invalid"),
     (KeyWrapError, 422, "invalid-wrapped-key", "The wrapped key is invalid"),
     (RpcUnavailable, 503, "chain-unavailable", "The chain does not answer"),
+    (BlobStoreUnavailableError, 503, "store-unavailable", "The blob store does not answer"),
+    (StorageError, 503, "store-unavailable", "The blob store cannot serve this"),
 ]
 _REVERT_STATUS: list[tuple[type[ContractRevert], int]] = [
     (LedgerRefused, 403),

@@ -63,15 +63,16 @@ __all__ = [
 @contextmanager
 def open_ledger() -> Iterator[Ledger]:
     """The configured ledger (starting the local chain and deploying when needed)."""
-    from partledger.runtime import bring_up
+    from partledger.runtime import blob_store, bring_up
 
     with guarded():
         config = settings()
         runtime = bring_up(config)
     try:
         ledger = Ledger.open(
-            runtime.w3, runtime.deployment, config.data_dir, confirmations=config.confirmations
-        )
+            runtime.w3, runtime.deployment, config.data_dir, store=blob_store(config),
+            confirmations=config.confirmations,
+        )  # fmt: skip
         try:
             yield ledger
         finally:

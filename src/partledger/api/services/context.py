@@ -29,7 +29,7 @@ from partledger.crypto import Identity
 from partledger.errors import ConfigError
 from partledger.index import Indexer, IndexerConfig, IndexReader, open_database
 from partledger.index.footprints import footprint_reader
-from partledger.runtime import Runtime
+from partledger.runtime import Runtime, blob_store
 from partledger.sdk import Ledger
 from partledger.sdk.batches import read_batch_document
 from partledger.sdk.print_evidence import parse_print_evidence
@@ -89,7 +89,10 @@ class ServiceContext:
         relayer: LocalAccount | None = None,
     ) -> ServiceContext:
         settings = runtime.settings
-        ledger = Ledger.open(runtime.w3, runtime.deployment, settings.data_dir, confirmations=0)
+        ledger = Ledger.open(
+            runtime.w3, runtime.deployment, settings.data_dir, store=blob_store(settings),
+            confirmations=0,
+        )  # fmt: skip
         engine = open_service_database(settings.service_sqlalchemy_url)
         chain_id = int(runtime.deployment.chain_id)
         metrics = Metrics()
