@@ -141,6 +141,7 @@ def test_the_relayer_lands_signatures_in_one_try_attest_batch_by_sig(service: Se
     assert world.hub.licence(licence_id).printed == 4
     provenance = world.auditor.provenance(design_id, "T-3")
     assert provenance.attestation.tx_hash == finals[3]["tx_hash"]
+    assert provenance.attestation.kind == "relayed"  # a tryAttestBatchBySig transaction
     assert world.auditor.verify(provenance).ok
 
 

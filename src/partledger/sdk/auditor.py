@@ -35,6 +35,14 @@ _SELECTORS = {
         ("attestPrint((bytes32,bytes32,bytes32,bytes32,bytes32))", "direct"),
         ("attestPrintBySig((bytes32,bytes32,bytes32,bytes32,bytes32),uint256,bytes)", "relayed"),
         ("attestBatch((bytes32,bytes32,bytes32,bytes32,bytes32)[])", "batch"),
+        (
+            "attestBatchBySig((bytes32,bytes32,bytes32,bytes32,bytes32)[],uint256[],bytes[])",
+            "relayed",
+        ),
+        (
+            "tryAttestBatchBySig((bytes32,bytes32,bytes32,bytes32,bytes32)[],uint256[],bytes[])",
+            "relayed",
+        ),
     )
 }
 
