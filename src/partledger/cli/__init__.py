@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from partledger.cli import (
     audit,
+    carbon,
     demo,
     design,
     hub,
@@ -21,6 +22,7 @@ from partledger.cli.app import app
 __all__ = [
     "app",
     "audit",
+    "carbon",
     "demo",
     "design",
     "hub",
