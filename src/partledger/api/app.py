@@ -18,6 +18,7 @@ from partledger.api.routers import (
     audit_session,
     auditor_views,
     auth,
+    carbon,
     designs,
     health,
     hub,
@@ -87,7 +88,7 @@ def create_app(
     problems.install(app)
     docs.install(app, public_provenance=runtime.settings.api_public_provenance)
     for module in (health, ops, auth, designs, licences, hub, access, prints, audit, parts,
-                   auditor_views, audit_session):  # fmt: skip
+                   auditor_views, audit_session, carbon):  # fmt: skip
         app.include_router(module.router)
     app.add_exception_handler(SignInRequired, audit_session.redirect_to_sign_in)
     app.add_middleware(
