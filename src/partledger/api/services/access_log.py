@@ -3,8 +3,9 @@
 Each entry's hash is SHA-256 over the previous entry's hash and the entry's
 canonical JSON, so deleting, reordering or altering any entry breaks every hash
 after it; ``verify`` walks the chain and names the first broken entry. Entries
-are appended by one writer at a time (a lock in-process; ``seq`` is the primary
-key, so a second writer racing on another replica fails rather than forks).
+are appended by one writer at a time: a lock in-process and, on PostgreSQL, a
+transaction-scoped advisory lock, so replicas sharing the database append in turn
+(``seq`` is the primary key besides, so a racing writer would fail rather than fork).
 
 The chain alone cannot show entries cut off its end, so the head is anchored
 on-chain from time to time: a transaction whose calldata is ``b"PLAL"`` + seq (8
@@ -22,13 +23,14 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, or_, select
+from sqlalchemy import Engine, func, insert, or_, select, text
 
 from partledger.api.services.db import access_anchors, access_log
 from partledger.chain.tx import TxSender
 
 GENESIS = "0" * 64
 ANCHOR_MAGIC = b"PLAL"
+APPEND_LOCK = 0x504C414C  # "PLAL": pg_advisory_xact_lock key serialising appends
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class AccessLog:
         request_id: str,
     ) -> AccessEntry:
         with self._lock, self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # replicas: one appender at a time
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK})
             last = conn.execute(
                 select(access_log.c.seq, access_log.c.entry_hash)
                 .order_by(access_log.c.seq.desc())
