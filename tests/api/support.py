@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
@@ -19,6 +20,11 @@ from partledger.runtime import Runtime
 from partledger.siwe import SiweMessage, format_time
 
 __all__ = ["METADATA", "STANDARD"]
+
+SERVICE_DB_ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+both_engines = pytest.mark.parametrize("service_db_url", SERVICE_DB_ENGINES, indirect=True)
+"""Run a test on SQLite and on PostgreSQL: the ``service_db_url`` fixture (tests/api/conftest.py)
+and the ``service`` fixture over it follow the parameter."""
 
 
 def container_like(size: int) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from api.support import Service, make_runtime
+from api.support import Service, both_engines, make_runtime
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
@@ -24,6 +24,7 @@ from partledger.sdk.remote import ServiceClient, ServiceError
 from partledger.siwe import format_time, parse
 
 
+@both_engines
 def test_sign_in_returns_a_token_and_the_roles_the_chain_gives(service: Service) -> None:
     oem = service.world.oem.account
     body = service.sign_in(oem).json()
@@ -35,6 +36,7 @@ def test_sign_in_returns_a_token_and_the_roles_the_chain_gives(service: Service)
     assert me == {"address": oem.address, "roles": ["oem"], "custodial": True}
 
 
+@both_engines
 def test_a_replayed_siwe_message_is_refused(service: Service) -> None:
     hub = service.world.hub.account
     message = service.message(hub)
@@ -91,6 +93,7 @@ def test_requests_without_a_token_get_401_problem(service: Service) -> None:
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
+@both_engines
 def test_an_expired_token_is_refused(service: Service) -> None:
     ctx = service.client.app.state.context  # type: ignore[attr-defined]
     ctx.auth.token_ttl = 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 
-from api.support import Service, container_like
+from api.support import Service, both_engines, container_like
+from sqlalchemy import text
 
 from helpers.world import STANDARD
 from partledger.crypto import WrappedKey, unwrap_dek
@@ -47,6 +48,7 @@ def license_hub(service: Service, design_id: str, max_prints: int = 5) -> str:
     return str(response.json()["licence_id"])
 
 
+@both_engines
 def test_a_custodial_oem_registers_a_plaintext_design_and_licenses_a_hub(
     service: Service,
 ) -> None:
@@ -114,6 +116,7 @@ def test_registering_registered_content_again_is_a_409_problem_naming_the_design
     assert hub_download(service, design["design_id"], licence_id) == data
 
 
+@both_engines
 def test_the_access_log_records_every_release_and_detects_tampering(service: Service) -> None:
     design = register(service, os.urandom(10_000))
     licence_id = license_hub(service, design["design_id"])
@@ -136,6 +139,7 @@ def test_the_access_log_records_every_release_and_detects_tampering(service: Ser
     assert check == {**check, "ok": False, "first_broken_seq": 1}
 
 
+@both_engines
 def test_cutting_entries_off_the_end_is_caught_by_the_on_chain_anchor(service: Service) -> None:
     from partledger.api.services.access_log import anchor_calldata
 
@@ -162,8 +166,9 @@ def test_cutting_entries_off_the_end_is_caught_by_the_on_chain_anchor(service: S
 
     with ctx.engine.begin() as conn:  # the anchor row itself rewritten to match the cut
         head = conn.exec_driver_sql("SELECT entry_hash FROM access_log WHERE seq = 2").scalar()
-        conn.exec_driver_sql(
-            "UPDATE access_anchors SET seq = 2, head_hash = ? WHERE seq = 3", (head,)
+        conn.execute(
+            text("UPDATE access_anchors SET seq = 2, head_hash = :head WHERE seq = 3"),
+            {"head": head},
         )
     check = service.client.get("/v1/access-log/verify", headers=hub).json()
     assert check == {**check, "ok": False, "first_broken_seq": 2}  # the chain tx disagrees

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import zxingcpp
-from api.support import Service
+from api.support import Service, both_engines
 from eth_account.signers.local import LocalAccount
 from PIL import Image
 
@@ -47,6 +47,7 @@ def _declare(service: Service, design_id: str, body: dict[str, Any]) -> Any:
     return service.client.put(f"/v1/designs/{design_id}/public", headers=oem, json=body)
 
 
+@both_engines
 def test_the_owner_declares_the_public_record_and_anyone_reads_it(service: Service) -> None:
     design_id = _design(service)
     assert service.client.get(f"/v1/designs/{design_id}/public").status_code == 404
@@ -63,6 +64,7 @@ def test_the_owner_declares_the_public_record_and_anyone_reads_it(service: Servi
     assert replaced.json()["gtin"] is None
 
 
+@both_engines
 def test_only_the_designs_owning_oem_may_declare_it(
     service: Service, dev_accounts: list[LocalAccount]
 ) -> None:
@@ -83,6 +85,7 @@ def test_only_the_designs_owning_oem_may_declare_it(
     assert unknown.status_code == 404
 
 
+@both_engines
 def test_a_gtin_is_checked_and_names_one_design(service: Service) -> None:
     first, second = _design(service), _design(service)
     for bad in ("4006381333932", "123", "40063813339311", "400638133393A"):
@@ -99,6 +102,7 @@ def test_a_gtin_is_checked_and_names_one_design(service: Service) -> None:
     assert extra.status_code == 422
 
 
+@both_engines
 def test_the_gs1_link_serves_the_part_and_is_its_canonical_url(service: Service) -> None:
     design_id = _design(service)
     _print(service, design_id, "GS-1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from api.support import Service, make_runtime
+from api.support import Service, both_engines, make_runtime
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from web3 import Web3
@@ -62,6 +62,7 @@ def wait_final(service: Service, headers: dict[str, str], receipt_id: str) -> di
     raise AssertionError(f"receipt {receipt_id} not final")
 
 
+@both_engines
 def test_signed_attestations_are_relayed_once_and_become_final(service: Service) -> None:
     licence_id = licensed(service)
     hub = service.headers(service.world.hub.account)
@@ -79,6 +80,7 @@ def test_signed_attestations_are_relayed_once_and_become_final(service: Service)
     assert service.world.hub.licence(licence_id).printed == 5
 
 
+@both_engines
 def test_one_bad_attestation_fails_alone_and_the_others_land_in_the_same_batch(
     service: Service,
 ) -> None:
@@ -156,6 +158,7 @@ def test_a_tampered_attestation_is_refused(service: Service) -> None:
     assert "signature" in response.json()["detail"]
 
 
+@both_engines
 def test_queued_attestations_survive_a_restart_and_are_sent_once(service: Service) -> None:
     ctx = service.client.app.state.context  # type: ignore[attr-defined]
     relayer: Relayer = ctx.relayer
@@ -205,6 +208,7 @@ def test_provenance_is_public_and_verifies_every_claim(service: Service) -> None
     assert [e["event"] for e in events["events"]][:1] == ["LicenceIssued"]
 
 
+@both_engines
 def test_ready_and_metrics_report_the_service(service: Service) -> None:
     ready = service.client.get("/ready")
     assert ready.status_code == 200

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from api.support import both_engines
 from sqlalchemy import inspect
 
 from partledger.api.services.db import VERSION_TABLE, metadata, open_service_database
 
 
-def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
-    engine = open_service_database(f"sqlite:///{tmp_path / 'service.sqlite3'}")
+@both_engines
+def test_migrations_build_exactly_the_declared_schema(service_db_url: str) -> None:
+    engine = open_service_database(service_db_url)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         assert context.get_current_revision() == "0003"
@@ -22,13 +22,15 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
         "siwe_nonces", "access_log", "access_anchors", "relay_queue", "uploads", "public_products",
         VERSION_TABLE,
     }  # fmt: skip
+    engine.dispose()
 
 
-def test_reopening_a_migrated_database_changes_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
-    open_service_database(url).dispose()
-    engine = open_service_database(url)
+@both_engines
+def test_reopening_a_migrated_database_changes_nothing(service_db_url: str) -> None:
+    open_service_database(service_db_url).dispose()
+    engine = open_service_database(service_db_url)
     assert "relay_queue" in inspect(engine).get_table_names()
+    engine.dispose()
 
 
 @pytest.mark.postgres
