@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from partledger.api.deps import RuntimeDep
+from partledger.api.deps import ContextDep, RuntimeDep
 from partledger.api.problems import problem_responses as errors
 
 router = APIRouter(tags=["ops"])
@@ -20,11 +20,14 @@ class HealthPublic(BaseModel):
     chain_id: int
     block_number: int
     contracts: dict[str, str]
+    relayer: str = "leader"
+    """``leader`` if this replica runs the relayer and anchor writer, else ``standby``."""
 
 
 @router.get("/health", response_model=HealthPublic, responses=errors(503))
-def health(runtime: RuntimeDep) -> HealthPublic | JSONResponse:
-    """The chain id, latest block and the ledger's contract addresses."""
+def health(runtime: RuntimeDep, ctx: ContextDep) -> HealthPublic | JSONResponse:
+    """The chain id, latest block, the ledger's contract addresses and whether this replica
+    leads (runs the relayer)."""
     deployment = runtime.deployment
     try:
         chain_id = runtime.w3.eth.chain_id
@@ -46,4 +49,5 @@ def health(runtime: RuntimeDep) -> HealthPublic | JSONResponse:
         chain_id=chain_id,
         block_number=block_number,
         contracts={name: c.address for name, c in sorted(deployment.contracts.items())},
+        relayer=ctx.leadership.state,
     )

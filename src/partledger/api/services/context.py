@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from partledger.api.services.access_log import AccessLog
 from partledger.api.services.audit import AuditService
 from partledger.api.services.auth import AuthService, load_secret
 from partledger.api.services.db import open_service_database
+from partledger.api.services.leader import Leadership
 from partledger.api.services.ledger import LedgerService
 from partledger.api.services.metrics import Metrics
 from partledger.api.services.ratelimit import RateLimiter
@@ -58,6 +60,20 @@ def relayer_account(settings: Settings, chain_id: int) -> LocalAccount:
     return dev_account(9)
 
 
+def _token_secret(settings: Settings) -> bytes:
+    """The token key; replicas sharing a data directory may race to create the key file."""
+    path = settings.data_dir / "api" / "token.key"
+    for _ in range(50):
+        try:
+            secret = load_secret(settings.api_token_secret, path)
+        except FileExistsError:  # another replica is creating it right now
+            secret = b""
+        if secret:
+            return secret
+        time.sleep(0.1)  # created but not yet written
+    raise ConfigError(f"the token key file {path} stays empty")
+
+
 @dataclass
 class ServiceContext:
     settings: Settings
@@ -74,6 +90,7 @@ class ServiceContext:
     index: IndexReader | None
     index_engine: Engine | None
     reconciliation: ReconciliationService
+    leadership: Leadership
     indexer: Indexer | None = None
     anchor_sender: TxSender | None = None
     anchor_account: LocalAccount | None = None
@@ -96,12 +113,21 @@ class ServiceContext:
         engine = open_service_database(settings.service_sqlalchemy_url)
         chain_id = int(runtime.deployment.chain_id)
         metrics = Metrics()
+        leadership = Leadership(
+            engine, on_change=lambda leader: metrics.relayer_leader.set(1 if leader else 0)
+        )
+        if leadership.shared and not settings.api_token_secret:
+            log.warning(
+                "service database on PostgreSQL without PARTLEDGER_API_TOKEN_SECRET: replicas "
+                "accept each other's tokens only if they share %s (a shared data directory)",
+                settings.data_dir / "api" / "token.key",
+            )
         index_engine = open_database(settings.sqlalchemy_url) if settings.api_indexer else None
         index = IndexReader(index_engine) if index_engine is not None else None
         auth = AuthService(
             engine,
             ledger,
-            load_secret(settings.api_token_secret, settings.data_dir / "api" / "token.key"),
+            _token_secret(settings),
             chain_id=chain_id,
             token_ttl=settings.api_token_ttl,
             nonce_ttl=settings.api_nonce_ttl,
@@ -142,6 +168,7 @@ class ServiceContext:
                 window=settings.relay_window_ms / 1000,
                 finality=finality,
                 metrics=metrics,
+                leadership=leadership,
             ),
             audit=AuditService(ledger, index),
             metrics=metrics,
@@ -151,11 +178,13 @@ class ServiceContext:
             reconciliation=ReconciliationService(
                 ledger, settings.sqlalchemy_url, settings.data_dir / "quarantine", metrics
             ),
+            leadership=leadership,
         )
 
     # -- background work --------------------------------------------------------------------
     def start(self) -> None:
         self.purge_leftovers()
+        self.leadership.start()
         self.relayer.start()
         self._spawn("pl-head", self._watch_head)
         self.anchor_account = anchor_account(self.settings, int(self.ledger.deployment.chain_id))
@@ -211,8 +240,8 @@ class ServiceContext:
     def _anchor_access_log(self) -> None:
         while not self._stop.wait(self.settings.api_anchor_seconds):
             try:
-                sender = self.anchoring()
-                if sender is not None:
+                sender = self.anchoring() if self.leadership.is_leader else None
+                if sender is not None:  # one anchor writer: the leader
                     self.access.anchor(sender)
             except Exception as exc:  # the chain may be away; the next round retries
                 log.warning("access-log anchoring failed: %s", type(exc).__name__)
@@ -241,6 +270,7 @@ class ServiceContext:
     def close(self) -> None:
         self._stop.set()
         self.relayer.stop()
+        self.leadership.stop()
         for thread in self._threads:
             thread.join(timeout=10)
         if self.indexer is not None:

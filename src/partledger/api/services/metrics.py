@@ -26,6 +26,11 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.relayer_leader = Gauge(
+            "partledger_relayer_leader",
+            "1 if this replica is the leader (runs the relayer and anchor writer), else 0.",
+            registry=self.registry,
+        )
         self.indexer_lag = Gauge(
             "partledger_indexer_lag_blocks",
             "Chain head minus the last indexed block.",

@@ -19,6 +19,12 @@ in batch requests. The tolerant batch skips an item that would revert and says w
 first (that item's print is then attested all the same, by the other transaction). Should
 a batch transaction still revert as a whole (out of gas, paused), each of its prints is
 requeued ``solo`` and relayed alone (``attestPrintBySig``).
+
+Replicas: the queue lives in the shared service database; only the leader
+(:mod:`partledger.api.services.leader`) runs the worker. Before it persists signed bytes
+and before every broadcast it confirms it still leads the epoch it started the step in
+(else :class:`NotLeader` ends the step); a new leader re-reads the account's pending nonce
+and resumes the ``sent`` rows the old one left (same bytes, re-broadcast).
 """
 
 from __future__ import annotations
@@ -37,12 +43,13 @@ from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from web3 import Web3
 
 from partledger.api.services.auth import EIP1271_ABI, EIP1271_MAGIC
 from partledger.api.services.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from partledger.api.services.leader import Leadership
 from partledger.api.services.metrics import Metrics
 from partledger.chain import ids
 from partledger.chain.eip712 import attest_print_digest
@@ -67,6 +74,11 @@ RESEND_AFTER = 5.0
 DEV_RESEND_AFTER = 1.0  # anvil strands bursts (foundry #10122): nudge it sooner
 MAX_IN_FLIGHT = 2000
 RECEIPTS_PER_POLL = 500
+ENQUEUE_LOCK = 0x504C5251  # "PLRQ": serialises queue appends across replicas (PostgreSQL)
+
+
+class NotLeader(Exception):
+    """This replica lost the leadership mid-step: it must not persist or send."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +113,11 @@ class Relayer:
         window: float,
         finality: int,
         metrics: Metrics,
+        leadership: Leadership | None = None,
     ) -> None:
         self.engine = engine
+        self.leadership = leadership
+        self._epoch = 0
         self.ledger = ledger
         self.account = account
         self.batch_size = batch_size
@@ -193,6 +208,7 @@ class Relayer:
         keys = [(hex32(design), hex32(item.record.serial)) for item, _, design in rows]
         receipts: list[RelayReceipt | None] = [None] * len(rows)
         with self._seq_lock, self.engine.begin() as conn:
+            _serialise(conn, ENQUEUE_LOCK)  # seq = max + 1 across replicas
             existing = {}
             for design_id in {k[0] for k in keys}:
                 serials = [k[1] for k in keys if k[0] == design_id]
@@ -296,6 +312,10 @@ class Relayer:
         while not self._stop.is_set():
             try:
                 worked = self.step()
+            except NotLeader:
+                log.warning("relayer: leadership lost mid-step; standing by")
+                worked = False
+                self._next_nonce = None
             except Exception:
                 log.exception("relayer step failed; retrying")
                 worked = False
@@ -308,6 +328,8 @@ class Relayer:
     def step(self) -> bool:
         """Collect receipts of what was sent, then sign and send one more batch (without
         waiting for it to be mined, up to ``MAX_IN_FLIGHT``); return whether work was done."""
+        if not self._lead():
+            return False
         progressed = self._collect_sent()
         room = MAX_IN_FLIGHT - self._in_flight()
         batch = self._take_batch(min(self.batch_size, room)) if room > 0 else []
@@ -327,9 +349,31 @@ class Relayer:
                 ).scalar_one()
             )
 
+    def _lead(self) -> bool:
+        """Whether this replica leads; on taking over, resume from the shared queue."""
+        if self.leadership is None:
+            return True
+        epoch = self.leadership.epoch
+        if not self.leadership.is_leader:
+            self._next_nonce = None  # a later leadership re-reads the chain's nonce
+            self._epoch = 0
+            return False
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._next_nonce = None
+            self._broadcast()  # what the old leader signed and persisted: same bytes again
+        return True
+
+    def _fence(self) -> None:
+        """Raise :class:`NotLeader` unless still leading the epoch this step began in."""
+        if self.leadership is not None and not self.leadership.confirm(self._epoch):
+            raise NotLeader
+
     def _rpc(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         if not calls:
             return []
+        if any(method in ("eth_sendRawTransaction", "evm_mine") for method, _ in calls):
+            self._fence()  # a paused old leader must not send
         payload = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
         ]
@@ -404,6 +448,7 @@ class Relayer:
                     }
                 )
             self._next_nonce += 1
+        self._fence()
         with self.engine.begin() as conn:  # persisted before any byte leaves: crash-safe
             for u in updates:
                 conn.execute(
@@ -570,6 +615,12 @@ def _skip_reason(row: Any, receipt: dict[str, Any]) -> str | None:
             (_position, reason) = abi_decode(["uint256", "bytes"], data)
             return f"skipped in the batch: {decode_revert(reason)}"
     return None
+
+
+def _serialise(conn: Connection, key: int) -> None:
+    """Hold a transaction-scoped PostgreSQL lock on ``key`` (SQLite writers are serial)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def _fields(row: Any) -> tuple[bytes, ...]:
