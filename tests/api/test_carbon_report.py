@@ -3,6 +3,8 @@ summed per month, hub or design; signed in; 503 without the index; bad input 422
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -48,6 +50,27 @@ def footprint(kwh: float) -> Footprint:
     )
 
 
+BASELINE_DECLARATION = hashlib.sha256(b"baseline declaration").hexdigest()
+
+
+def part(
+    licence_id: str,
+    serial: str,
+    machine: str,
+    lot: str,
+    report: bytes | None = None,
+    *,
+    footprint: Footprint,
+) -> PrintInput:
+    """A print carrying ``footprint`` (as ``carbon=PrintCarbon(...)`` where the SDK has it)."""
+    if "carbon" in {f.name for f in dataclasses.fields(PrintInput)}:
+        from partledger.sdk import hub as sdk_hub
+
+        carbon = sdk_hub.PrintCarbon(footprint, BASELINE_DECLARATION)  # type: ignore[attr-defined]
+        return PrintInput(licence_id, serial, machine, lot, report, **{"carbon": carbon})
+    return PrintInput(licence_id, serial, machine, lot, report, **{"footprint": footprint})
+
+
 @pytest.fixture
 def reported(
     w3: Web3, world: World, dev_accounts: list[LocalAccount]
@@ -62,7 +85,7 @@ def reported(
         ).licence_id
         fps = [footprint(5.0), footprint(7.5)]
         for i, fp in enumerate(fps):
-            world.hub.attest_print(PrintInput(licence, f"C-{i}", world.machine, "L", footprint=fp))
+            world.hub.attest_print(part(licence, f"C-{i}", world.machine, "L", footprint=fp))
         world.hub.attest_print(PrintInput(licence, "C-plain", world.machine, "L", b"report"))
         index = client.app.state.context.index  # type: ignore[attr-defined]
         head = w3.eth.block_number

@@ -4,6 +4,7 @@ one is invalid, rows roll back with a reorg; carbon totals by month, hub and des
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,27 @@ def make_footprint(kwh: float = 12.5) -> Footprint:
         last_mile_mass_kg=1.1,
     )
     return CALC.for_print(BASELINE, actual)
+
+
+BASELINE_DECLARATION = hashlib.sha256(b"baseline declaration").hexdigest()
+
+
+def part(
+    licence_id: str,
+    serial: str,
+    machine: str,
+    lot: str,
+    report: bytes | None = None,
+    *,
+    footprint: Footprint,
+) -> PrintInput:
+    """A print carrying ``footprint`` (as ``carbon=PrintCarbon(...)`` where the SDK has it)."""
+    if "carbon" in {f.name for f in dataclasses.fields(PrintInput)}:
+        from partledger.sdk import hub as sdk_hub
+
+        carbon = sdk_hub.PrintCarbon(footprint, BASELINE_DECLARATION)  # type: ignore[attr-defined]
+        return PrintInput(licence_id, serial, machine, lot, report, **{"carbon": carbon})
+    return PrintInput(licence_id, serial, machine, lot, report, **{"footprint": footprint})
 
 
 def component(fp: Footprint, name: str) -> float:
@@ -152,13 +174,13 @@ def test_direct_and_anchored_prints_with_footprints_are_ingested(
     w = sdk_world
     design_id, licence_id = licence(w)
     fp1, fp2, fp3 = make_footprint(10.0), make_footprint(20.0), make_footprint(30.0)
-    w.hub.attest_print(PrintInput(licence_id, "D-1", w.machine, "lot", b"report", footprint=fp1))
+    w.hub.attest_print(part(licence_id, "D-1", w.machine, "lot", b"report", footprint=fp1))
     w.hub.attest_print(PrintInput(licence_id, "D-plain", w.machine, "lot", b"only a report"))
     w.hub.attest_print(PrintInput(licence_id, "D-nothing", w.machine, "lot"))
     w.hub.anchor_batch(
         [
-            PrintInput(licence_id, "A-1", w.machine, "lot", footprint=fp2),
-            PrintInput(licence_id, "A-2", w.machine, "lot", b"r", footprint=fp3),
+            part(licence_id, "A-1", w.machine, "lot", footprint=fp2),
+            part(licence_id, "A-2", w.machine, "lot", b"r", footprint=fp3),
             PrintInput(licence_id, "A-plain", w.machine, "lot", b"r"),
         ]
     )
@@ -173,6 +195,8 @@ def test_direct_and_anchored_prints_with_footprints_are_ingested(
         assert d1.status == "ingested" and d1.leaf_index == -1
         assert a1.status == "ingested" and a1.leaf_index >= 0
         assert d1.footprint_hash == hashlib.sha256(footprint_document(fp1)).digest()
+        assert d1.report_hash == hashlib.sha256(b"report").digest()
+        assert a1.report_hash is None  # the manifest names no quality report
         assert d1.design_id == bytes.fromhex(design_id[2:])
         assert d1.licence_id == bytes.fromhex(licence_id[2:])
         assert d1.hub == bytes.fromhex(w.hub.address[2:])
@@ -200,7 +224,7 @@ def test_direct_and_anchored_prints_with_footprints_are_ingested(
 def test_without_a_footprint_reader_no_evidence_is_read(sdk_world: World, db_url: str) -> None:
     w = sdk_world
     _, licence_id = licence(w)
-    w.hub.attest_print(PrintInput(licence_id, "N-1", w.machine, "lot", footprint=make_footprint()))
+    w.hub.attest_print(part(licence_id, "N-1", w.machine, "lot", footprint=make_footprint()))
     with indexer_for(w, db_url, footprints=False) as indexer:
         assert indexer.sync_once().footprints is None
         assert rows(indexer.engine) == []
@@ -217,7 +241,7 @@ def test_a_missing_footprint_document_is_recorded_then_ingested_once_published(
     fp = make_footprint()
     document = footprint_document(fp)
     blob = hashlib.sha256(document).hexdigest()
-    w.hub.attest_print(PrintInput(licence_id, "M-1", w.machine, "lot", footprint=fp))
+    w.hub.attest_print(part(licence_id, "M-1", w.machine, "lot", footprint=fp))
     w.ledger.store.delete(blob)
     with indexer_for(w, db_url, document_retry_seconds=0) as indexer:
         report = indexer.sync_once()
@@ -255,7 +279,7 @@ def test_a_tampered_footprint_document_is_invalid_and_counts_nowhere(
     design_id, licence_id = licence(w)
     fp = make_footprint()
     blob = hashlib.sha256(footprint_document(fp)).hexdigest()
-    w.hub.attest_print(PrintInput(licence_id, "T-1", w.machine, "lot", footprint=fp))
+    w.hub.attest_print(part(licence_id, "T-1", w.machine, "lot", footprint=fp))
     store = w.ledger.store
     assert isinstance(store, FilesystemBlobStore)
     path = store.path_of(blob)
@@ -275,7 +299,7 @@ def test_a_tampered_footprint_document_is_invalid_and_counts_nowhere(
 def test_a_malformed_document_or_manifest_is_invalid(sdk_world: World, db_url: str) -> None:
     w = sdk_world
     _, licence_id = licence(w)
-    w.hub.attest_print(PrintInput(licence_id, "X-1", w.machine, "lot", footprint=make_footprint()))
+    w.hub.attest_print(part(licence_id, "X-1", w.machine, "lot", footprint=make_footprint()))
     store = w.ledger.store
     with indexer_for(w, db_url, footprints=False) as indexer:
         indexer.sync_once()
@@ -285,6 +309,7 @@ def test_a_malformed_document_or_manifest_is_invalid(sdk_world: World, db_url: s
 
         class Bogus:
             footprint = bogus
+            quality_report = None
 
         reader = FootprintReader(real.read, lambda data: Bogus())
         report = ingest_footprints(indexer.engine, reader)
@@ -307,7 +332,7 @@ def test_work_per_pass_is_bounded(sdk_world: World, db_url: str) -> None:
     _, licence_id = licence(w)
     w.hub.attest_prints(
         [
-            PrintInput(licence_id, f"B-{i}", w.machine, "lot", footprint=make_footprint(1.0 + i))
+            part(licence_id, f"B-{i}", w.machine, "lot", footprint=make_footprint(1.0 + i))
             for i in range(5)
         ]
     )
@@ -328,15 +353,13 @@ def test_a_reorg_removes_the_footprints_of_rolled_back_prints(
 ) -> None:
     w = sdk_world
     _, licence_id = licence(w)
-    w.hub.attest_print(PrintInput(licence_id, "K-1", w.machine, "lot", footprint=make_footprint()))
+    w.hub.attest_print(part(licence_id, "K-1", w.machine, "lot", footprint=make_footprint()))
     with indexer_for(w, db_url) as indexer:
         indexer.sync_once()
         snap = rpc(w.ledger.w3, "evm_snapshot")
-        w.hub.attest_print(
-            PrintInput(licence_id, "K-2", w.machine, "lot", footprint=make_footprint(2.0))
-        )
+        w.hub.attest_print(part(licence_id, "K-2", w.machine, "lot", footprint=make_footprint(2.0)))
         w.hub.anchor_batch(
-            [PrintInput(licence_id, "K-3", w.machine, "lot", footprint=make_footprint(3.0))]
+            [part(licence_id, "K-3", w.machine, "lot", footprint=make_footprint(3.0))]
         )
         indexer.sync_once()
         assert len(rows(indexer.engine)) == 3
@@ -354,7 +377,7 @@ def test_a_print_rolled_back_while_its_evidence_was_read_gets_no_row(
 ) -> None:
     w = sdk_world
     _, licence_id = licence(w)
-    w.hub.attest_print(PrintInput(licence_id, "Z-1", w.machine, "lot", footprint=make_footprint()))
+    w.hub.attest_print(part(licence_id, "Z-1", w.machine, "lot", footprint=make_footprint()))
     store = w.ledger.store
     with indexer_for(w, db_url, footprints=False) as indexer:
         indexer.sync_once()
@@ -378,7 +401,7 @@ def test_an_oem_report_counts_the_designs_it_owns(sdk_world: World, db_url: str)
     w = sdk_world
     design_id, licence_id = licence(w)
     fp = make_footprint()
-    w.hub.attest_print(PrintInput(licence_id, "O-1", w.machine, "lot", footprint=fp))
+    w.hub.attest_print(part(licence_id, "O-1", w.machine, "lot", footprint=fp))
     with indexer_for(w, db_url) as indexer:
         indexer.sync_once()
         reports = CarbonReports(indexer.engine)

@@ -74,6 +74,8 @@ class Evidence(Protocol):
 
     @property
     def footprint(self) -> str: ...
+    @property
+    def quality_report(self) -> str | None: ...
 
 
 EvidenceParser = Callable[[bytes], Evidence | None]
@@ -152,6 +154,7 @@ class _Outcome:
     status: str
     detail: str
     footprint_hash: bytes | None = None
+    report_hash: bytes | None = None
     figures: tuple[Any, ...] = (None,) * 8
 
 
@@ -303,34 +306,43 @@ def _evaluate(
     if evidence is None:
         return _Outcome(NONE, "a quality report (no footprint)")
     footprint_id = str(evidence.footprint)
+    report_id = evidence.quality_report
     try:
         footprint_hash = bytes.fromhex(footprint_id)
-        if len(footprint_hash) != 32:
+        report_hash = None if report_id is None else bytes.fromhex(str(report_id))
+        if len(footprint_hash) != 32 or (report_hash is not None and len(report_hash) != 32):
             raise ValueError("not 32 bytes")
     except ValueError:
-        return _Outcome(INVALID, f"evidence {evidence_id}: footprint id {footprint_id!r} is bad")
+        return _Outcome(INVALID, f"evidence {evidence_id}: a document id is not a SHA-256")
     document = _read(reader, footprint_id, MAX_FOOTPRINT_BYTES, "footprint document", missing)
     if isinstance(document, _Outcome):
-        return _Outcome(document.status, document.detail, footprint_hash)
+        return _Outcome(document.status, document.detail, footprint_hash, report_hash)
     if len(document) > MAX_FOOTPRINT_BYTES:
         return _Outcome(
             INVALID,
             f"footprint document {footprint_id}: longer than {MAX_FOOTPRINT_BYTES} bytes",
             footprint_hash,
+            report_hash,
         )
     if hashlib.sha256(document).digest() != footprint_hash:
         return _Outcome(
             INVALID,
             f"footprint document {footprint_id}: the stored bytes do not match the hash",
             footprint_hash,
+            report_hash,
         )
     try:
         footprint = parse_footprint_document(document)
     except CarbonError as exc:
         return _Outcome(
-            INVALID, f"footprint document {footprint_id}: {_detail(exc)}", footprint_hash
+            INVALID,
+            f"footprint document {footprint_id}: {_detail(exc)}",
+            footprint_hash,
+            report_hash,
         )
-    return _Outcome(INGESTED, footprint.factor_set_version, footprint_hash, figures(footprint))
+    return _Outcome(
+        INGESTED, footprint.factor_set_version, footprint_hash, report_hash, figures(footprint)
+    )
 
 
 def ingest_footprints(
@@ -440,6 +452,7 @@ def _write(engine: Engine, rows: list[tuple[_Print, _Outcome]]) -> set[tuple[int
                     item.hub,
                     item.evidence_hash,
                     outcome.footprint_hash,
+                    outcome.report_hash,
                     *outcome.figures,
                     outcome.status,
                     outcome.detail[:MAX_DETAIL],

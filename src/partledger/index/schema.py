@@ -334,6 +334,8 @@ print_footprints = Table(
     Column("evidence_hash", H32, nullable=False),
     # SHA-256 of the footprint document the manifest names (NULL: no manifest, or unread)
     Column("footprint_hash", H32, nullable=True),
+    # SHA-256 of the quality report the manifest names (NULL: none named, or no manifest)
+    Column("report_hash", H32, nullable=True),
     # kg CO2e from the footprint document (NULL unless status is ingested)
     Column("baseline_kg", Float, nullable=True),
     Column("actual_kg", Float, nullable=True),

@@ -24,11 +24,15 @@ from partledger.index.documents import (
     ingest_batch_documents,
     is_missing,
 )
+from partledger.index.footprints import INVALID as FOOTPRINT_INVALID
+from partledger.index.footprints import MISSING as FOOTPRINT_MISSING
+from partledger.index.footprints import FootprintsReport, footprint_reader, ingest_footprints
 from partledger.index.rpc import JsonRpc
 from partledger.index.store import Store
 from partledger.reconcile.findings import Finding, Severity
 from partledger.sdk.batches import read_batch_document
 from partledger.sdk.ledger import Ledger
+from partledger.sdk.print_evidence import parse_print_evidence
 from partledger.storage import BlobCorruptedError, BlobNotFoundError, blob_digest
 
 ZERO = b"\x00" * 32
@@ -175,6 +179,9 @@ def referenced_blobs(ledger: Ledger, engine: Engine) -> set[str]:
         schema.prints.c.quality_report_hash,
         schema.batch_anchors.c.document_hash,
         schema.anchored_prints.c.quality_report_hash,
+        # the documents a print-evidence manifest names
+        schema.print_footprints.c.footprint_hash,
+        schema.print_footprints.c.report_hash,
     ]
     referenced: set[str] = set()
     with engine.connect() as conn:
@@ -596,6 +603,86 @@ def check_duplicate_serials(ledger: Ledger, engine: Engine, options: Options) ->
                 f"serial {ids['serial']} of design {ids['design']} is attested {int(n)} times, "
                 f"so every claim of it fails: {'; '.join(claims)}. Not repairable: the chain "
                 "holds every one of them",
+                ids,
+            )
+        )
+    return findings
+
+
+# -- print footprints: the documents the print-evidence manifests name ---------------------------
+def refresh_footprints(ledger: Ledger, engine: Engine) -> FootprintsReport:
+    """Bring the index's print footprints up to date with the blob store before the checks that
+    use them: evidence not read yet, missing or invalid is read (again), every print.
+
+    This writes derived rows only (``print_footprints``), exactly what an indexer with a blob
+    store would have written; an index synced without one catches up here.
+    """
+    reader = footprint_reader(ledger.store, parse_print_evidence)
+    report = FootprintsReport()
+    more, first = True, True
+    while more:
+        step = ingest_footprints(
+            engine, reader, retry_missing=first, retry_invalid=first, limit=10_000
+        )
+        first, more = False, step.more and step.tried > 0
+        for name in ("ingested", "none", "missing", "invalid", "skipped"):
+            setattr(report, name, getattr(report, name) + getattr(step, name))
+    return report
+
+
+def check_footprints(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
+    """Every print whose evidence is a print-evidence manifest has its footprint document in
+    the store, intact and valid.
+
+    A missing document (or manifest) can be restored from quarantine, or published again by the
+    hub; a document that does not hash to the committed id is corrupted; one that does but is
+    not a valid footprint document is invalid for good (the chain commits to it). Until then the
+    print counts in no carbon report.
+    """
+    f = schema.print_footprints.c
+    query = (
+        select(
+            f.block_number,
+            f.log_index,
+            f.leaf_index,
+            f.licence_id,
+            f.serial,
+            f.evidence_hash,
+            f.footprint_hash,
+            f.status,
+            f.detail,
+        )
+        .where(f.status.in_([FOOTPRINT_MISSING, FOOTPRINT_INVALID]))
+        .order_by(f.block_number, f.log_index, f.leaf_index)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    findings = []
+    for block, log_index, leaf, licence_id, serial, evidence, footprint, status, detail in rows:
+        where = f"block {block}, log {log_index}" + (f", leaf {leaf}" if leaf >= 0 else "")
+        what = f"print {'0x' + _hex(serial)} of licence {'0x' + _hex(licence_id)} ({where})"
+        ids = {
+            "licence": "0x" + _hex(licence_id),
+            "serial": "0x" + _hex(serial),
+            "evidence": _hex(evidence),
+        }
+        # the blob at fault: the footprint document once the manifest named one
+        blob = _hex(footprint) if footprint is not None else _hex(evidence)
+        ids["blob"] = blob
+        if footprint is not None:
+            ids["footprint"] = _hex(footprint)
+        if status == FOOTPRINT_MISSING:
+            check, text = "print.footprint.missing", "is not in the blob store"
+        elif detail is not None and "do not match the hash" in detail:
+            check, text = "print.footprint.corrupted", "does not match its committed hash"
+        else:
+            check, text = "print.footprint.invalid", "is invalid (not repairable: committed)"
+        findings.append(
+            Finding(
+                check,
+                Severity.ERROR,
+                f"the footprint evidence {blob} of {what} {text}: {detail}; the print counts in "
+                "no carbon report",
                 ids,
             )
         )

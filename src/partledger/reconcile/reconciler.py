@@ -35,6 +35,8 @@ CHECKS: dict[str, Check] = {
     # these two read the anchored leaves: the batch documents are refreshed before them
     "batch_documents": checks.check_batch_documents,
     "duplicate_serials": checks.check_duplicate_serials,
+    # reads the print footprints: refreshed from the blob store before it (and the orphans)
+    "footprints": checks.check_footprints,
     "design_blobs": checks.check_design_blobs,
     "licence_blobs": checks.check_licence_blobs,
     "quality_reports": checks.check_quality_reports,
@@ -45,6 +47,7 @@ CHECKS: dict[str, Check] = {
 }
 INDEX_CHECKS = ("index_head", "index_events", "print_counts")
 DOCUMENT_CHECKS = ("batch_documents", "duplicate_serials")
+FOOTPRINT_CHECKS = ("footprints", "orphans")
 
 
 class Reconciler:
@@ -68,13 +71,16 @@ class Reconciler:
         started = time.perf_counter()
         findings: list[Finding] = []
         checked: dict[str, int] = {}
-        refreshed = False
+        refreshed = footprints_refreshed = False
         for name, check in CHECKS.items():
             if only and name not in only:
                 continue
             if name in DOCUMENT_CHECKS and not refreshed:
                 checks.refresh_batch_documents(self.ledger, self.indexer.engine)
                 refreshed = True
+            if name in FOOTPRINT_CHECKS and not footprints_refreshed:
+                checks.refresh_footprints(self.ledger, self.indexer.engine)
+                footprints_refreshed = True
             if name == "orphans" and any(f.severity >= Severity.ERROR for f in findings
                                          if f.check.startswith("index.")):  # fmt: skip
                 findings.append(

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("hub", sa.LargeBinary(length=20), nullable=False),
         sa.Column("evidence_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("footprint_hash", sa.LargeBinary(length=32), nullable=True),
+        sa.Column("report_hash", sa.LargeBinary(length=32), nullable=True),
         sa.Column("baseline_kg", sa.Float(), nullable=True),
         sa.Column("actual_kg", sa.Float(), nullable=True),
         sa.Column("avoided_kg", sa.Float(), nullable=True),
