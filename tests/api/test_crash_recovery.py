@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api.support import container_like
+from api.support import both_engines, container_like
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
@@ -26,8 +27,11 @@ CHILD = Path(__file__).with_name("service_child.py")
 
 
 class Child:
-    def __init__(self, anvil: LocalChain, world: World, data_dir: Path) -> None:
+    def __init__(
+        self, anvil: LocalChain, world: World, data_dir: Path, service_db_url: str
+    ) -> None:
         self.anvil, self.world, self.data_dir = anvil, world, data_dir
+        self.service_db_url = service_db_url
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -38,7 +42,14 @@ class Child:
     def start(self, kill_at: str = "") -> None:
         args = [str(self.world.data_dir / "rec.json"), str(self.data_dir), str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, str(CHILD), self.anvil.rpc_url, *args, *([kill_at] if kill_at else [])]
+            [
+                sys.executable,
+                str(CHILD),
+                self.anvil.rpc_url,
+                *args,
+                *([kill_at] if kill_at else []),
+            ],
+            env={**os.environ, "PARTLEDGER_SERVICE_DATABASE_URL": self.service_db_url},
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -79,8 +90,8 @@ def _now() -> Any:
 
 
 @pytest.fixture
-def child(anvil: LocalChain, world: World) -> Iterator[Child]:
-    process = Child(anvil, world, world.data_dir / "svc")
+def child(anvil: LocalChain, world: World, service_db_url: str) -> Iterator[Child]:
+    process = Child(anvil, world, world.data_dir / "svc", service_db_url)
     yield process
     process.kill()
 
@@ -109,6 +120,7 @@ def _attestations(world: World, n: int) -> tuple[str, list[dict[str, Any]]]:
     return licence.licence_id, items
 
 
+@both_engines
 def test_a_relayer_killed_mid_batch_relays_everything_exactly_once_after_restart(
     child: Child, world: World
 ) -> None:
