@@ -21,32 +21,44 @@ from partledger.carbon import (
     default_factor_set,
     footprint_document,
 )
-from partledger.sdk import Auditor, PrintInput
+from partledger.chain.ledger_errors import NotDesignOwner
+from partledger.sdk import Auditor, Oem, PrintInput
+from partledger.sdk.baseline import declare_baseline
+from partledger.sdk.hub import MissingBaseline
 from partledger.sdk.print_evidence import PrintEvidence, print_evidence_document
 from partledger.storage import put_bytes
 
 
-def footprint(design_id: str, kwh: float = 9.0) -> Footprint:
-    """Frankfurt by air to Singapore (the baseline) against printing at a Singapore hub."""
-    baseline = Baseline(
-        design_id, "DEFRA", (Leg(Mode.AIR, "air.international_non_uk", "DEFRA", "SGCHG"),), 2.5
-    )
+def air_baseline(design_id: str, kg: float = 2.5) -> Baseline:
+    """Frankfurt by air to Singapore: the shipment printing at the hub replaces."""
+    leg = Leg(Mode.AIR, "air.international_non_uk", "DEFRA", "SGCHG")
+    return Baseline(design_id, "DEFRA", (leg,), kg)
+
+
+def singapore(kwh: float = 9.0) -> Actual:
+    """A Singapore hub: metered print energy, powder by van from the port, van to the customer."""
     van = "road.van_average_diesel"
-    actual = Actual(
+    return Actual(
         hub_locode="SGJUR", process="L-PBF", material="316L", print_energy_kwh=kwh,
         print_energy_tier=Tier.PRIMARY, feedstock_mass_kg=1.2,
         feedstock_legs=(Leg(Mode.ROAD, van, "SGPPT", "SGJUR", 14.0, Tier.PRIMARY),),
         last_mile_legs=(Leg(Mode.ROAD, van, "SGJUR", "SGCHG", 32.0, Tier.PRIMARY),),
         last_mile_mass_kg=1.1,
     )  # fmt: skip
-    return compute_footprint(baseline, actual, default_factor_set())
+
+
+def footprint(design_id: str, kwh: float = 9.0) -> Footprint:
+    return compute_footprint(air_baseline(design_id), singapore(kwh), default_factor_set())
 
 
 def _licence(world: World) -> tuple[str, str]:
+    """A design with a declared baseline, licensed to the hub with the baseline in its terms."""
     design = world.oem.register_design(world.design_file(size=3_000), METADATA).design_id
+    declared = world.oem.declare_baseline(design, air_baseline(design))
     licence = world.oem.issue_licence(
-        design, world.hub.address, max_prints=20, valid_until=world.now() + ONE_DAY
-    ).licence_id
+        design, world.hub.address, max_prints=20, valid_until=world.now() + ONE_DAY,
+        terms={"carbon_baseline": declared.blob_id},
+    ).licence_id  # fmt: skip
     return design, licence
 
 
@@ -59,14 +71,19 @@ def test_direct_batch_and_anchored_prints_carry_a_footprint_the_auditor_recomput
     world: World,
 ) -> None:
     design, licence = _licence(world)
-    fp = footprint(design)
-    world.hub.attest_print(PrintInput(licence, "CO2-1", world.machine, "L", b"QA ok", fp))
-    world.hub.attest_prints([PrintInput(licence, "CO2-2", world.machine, "L", None, fp)])
-    world.hub.anchor_batch([PrintInput(licence, "CO2-3", world.machine, "L", None, fp)])
+    carbon = world.hub.print_footprint(licence, singapore())
+    fp = carbon.footprint
+    world.hub.attest_print(PrintInput(licence, "CO2-1", world.machine, "L", b"QA ok", carbon))
+    world.hub.attest_prints([PrintInput(licence, "CO2-2", world.machine, "L", None, carbon)])
+    world.hub.anchor_batch([PrintInput(licence, "CO2-3", world.machine, "L", None, carbon)])
     for serial in ("CO2-1", "CO2-2", "CO2-3"):
         claims = _claims(world, design, serial)
         assert claims["carbon.footprint"][0], claims["carbon.footprint"]
         assert "kg CO2e avoided" in claims["carbon.footprint"][1]
+        assert claims["carbon.baseline"] == (
+            True, f"declared by the design's owner {world.oem.address} "
+            f"({carbon.baseline_declaration})",
+        )  # fmt: skip
         assert all(passed for passed, _ in claims.values()), claims
     assert _claims(world, design, "CO2-1")["blob.quality_report_document"][0]
     found = Auditor(world.ledger).footprint(Auditor(world.ledger).provenance(design, "CO2-1"))
@@ -83,8 +100,9 @@ def test_a_print_without_a_footprint_has_no_carbon_claim(world: World) -> None:
 
 def test_a_footprint_changed_after_the_print_fails_its_claim(world: World) -> None:
     design, licence = _licence(world)
-    fp = footprint(design)
-    world.hub.attest_print(PrintInput(licence, "TAMPER-1", world.machine, "L", None, fp))
+    carbon = world.hub.print_footprint(licence, singapore())
+    fp = carbon.footprint
+    world.hub.attest_print(PrintInput(licence, "TAMPER-1", world.machine, "L", None, carbon))
     # the hub (or anyone with the bucket) rewrites the stored document with better figures
     better = dataclasses.replace(fp, avoided_kg_co2e=fp.avoided_kg_co2e * 2)
     original = footprint_document(fp)
@@ -96,35 +114,80 @@ def test_a_footprint_changed_after_the_print_fails_its_claim(world: World) -> No
     assert "does not match its hash" in claims["carbon.footprint"][1]
 
 
+def _attest_with(
+    world: World, licence: str, serial: str, fp: Footprint, baseline_blob: str | None
+) -> None:
+    """A hub attesting a print whose evidence names a footprint document of its own making."""
+    store = world.ledger.store
+    doc = put_bytes(store, footprint_document(fp)).sha256
+    evidence = PrintEvidence(doc, None, baseline_blob)
+    manifest = put_bytes(store, print_evidence_document(evidence)).sha256
+    hub = world.hub
+    record = PrintInput(licence, serial, world.machine, "L").record(bytes.fromhex(manifest))
+    hub.ledger.transact(hub.account, "PrintLedger", "attestPrint", record.as_tuple())
+
+
+def _declared(world: World, licence: str) -> str:
+    declaration = world.hub.carbon_baseline(licence)
+    assert declaration is not None
+    return declaration.blob_id
+
+
 def test_a_consistent_but_inflated_footprint_fails_recomputation(world: World) -> None:
     """A dishonest hub commits a document whose stated figures do not follow from its inputs."""
     design, licence = _licence(world)
     fp = footprint(design)
     inflated = dataclasses.replace(fp, avoided_kg_co2e=fp.avoided_kg_co2e + 5.0)
-    store = world.ledger.store
-    doc = put_bytes(store, footprint_document(inflated)).sha256
-    manifest = put_bytes(store, print_evidence_document(PrintEvidence(doc))).sha256
-    hub = world.hub
-    record = PrintInput(licence, "INFLATED-1", world.machine, "L").record(bytes.fromhex(manifest))
-    hub.ledger.transact(hub.account, "PrintLedger", "attestPrint", record.as_tuple())
+    _attest_with(world, licence, "INFLATED-1", inflated, _declared(world, licence))
     claims = _claims(world, design, "INFLATED-1")
     assert claims["carbon.footprint"][0] is False
     assert "avoided_kg_co2e" in claims["carbon.footprint"][1]
+    assert claims["carbon.baseline"][0] is True  # the baseline itself is the declared one
+
+
+def test_a_hub_cannot_inflate_the_baseline_or_declare_it_itself(world: World) -> None:
+    """Avoided emissions grow with the baseline: only the design's owner may state it."""
+    design, licence = _licence(world)
+    heavier = compute_footprint(air_baseline(design, kg=25.0), singapore(), default_factor_set())
+    _attest_with(world, licence, "HEAVY-1", heavier, _declared(world, licence))
+    claims = _claims(world, design, "HEAVY-1")
+    assert claims["carbon.footprint"][0] is True  # the document adds up...
+    assert claims["carbon.baseline"] == (
+        False,
+        f"the footprint's baseline differs from the one {world.oem.address} declared",
+    )  # ...but its baseline is not the OEM's
+    own = declare_baseline(world.ledger.store, world.hub.account, design, heavier.baseline)
+    _attest_with(world, licence, "HEAVY-2", heavier, own.blob_id)
+    claims = _claims(world, design, "HEAVY-2")
+    assert claims["carbon.baseline"][0] is False
+    assert (
+        f"declared by {world.hub.address}, not by the design's owner"
+        in (claims["carbon.baseline"][1])
+    )
+    _attest_with(world, licence, "HEAVY-3", heavier, None)
+    assert "did not declare" in _claims(world, design, "HEAVY-3")["carbon.baseline"][1]
+
+
+def test_a_licence_without_a_baseline_gives_no_footprint(world: World) -> None:
+    design = world.oem.register_design(world.design_file(size=2_000), METADATA).design_id
+    licence = world.oem.issue_licence(
+        design, world.hub.address, max_prints=1, valid_until=world.now() + ONE_DAY
+    ).licence_id
+    with pytest.raises(MissingBaseline, match="names no carbon baseline"):
+        world.hub.print_footprint(licence, singapore())
+    with pytest.raises(NotDesignOwner):
+        Oem(world.ledger, world.hub.identity).declare_baseline(design, air_baseline(design))
 
 
 def test_another_designs_footprint_and_a_malformed_manifest_are_refused(world: World) -> None:
     design, licence = _licence(world)
-    world.hub.attest_print(
-        PrintInput(licence, "OTHER-1", world.machine, "L", None, footprint("0x" + "ab" * 32))
-    )
+    _attest_with(world, licence, "OTHER-1", footprint("0x" + "ab" * 32), _declared(world, licence))
     claims = _claims(world, design, "OTHER-1")
-    assert (
-        claims["carbon.footprint"][0] is False
-        and "baseline is for design" in (claims["carbon.footprint"][1])
-    )
+    assert claims["carbon.footprint"][0] is False
+    assert "baseline is for design" in claims["carbon.footprint"][1]
     store = world.ledger.store
     sloppy = b'{"type": "partledger.print-evidence", "version": 1, "footprint": "00", ' \
-        b'"quality_report": null}'  # fmt: skip
+        b'"quality_report": null, "baseline": null}'  # fmt: skip
     blob = put_bytes(store, sloppy).sha256
     hub = world.hub
     record = PrintInput(licence, "SLOPPY-1", world.machine, "L").record(bytes.fromhex(blob))

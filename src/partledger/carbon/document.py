@@ -78,10 +78,36 @@ def _leg_result(r: LegResult) -> dict[str, object]:
     }
 
 
+def baseline_to_dict(b: Baseline) -> dict[str, Any]:
+    """A baseline as plain JSON values (as in a footprint document's ``inputs.baseline``)."""
+    return {
+        "design_id": b.design_id,
+        "origin": _place(b.origin),
+        "legs": [_leg(leg) for leg in b.legs],
+        "shipped_mass_kg": float(b.shipped_mass_kg),
+    }
+
+
+def actual_to_dict(a: Actual) -> dict[str, Any]:
+    """A hub's actual inputs as plain JSON values (``inputs.actual``)."""
+    return {
+        "hub_locode": a.hub_locode,
+        "hub_country": a.hub_country,
+        "process": a.process,
+        "material": a.material,
+        "print_energy_kwh": a.print_energy_kwh,
+        "print_energy_tier": (
+            a.print_energy_tier.value if a.print_energy_tier is not None else None
+        ),
+        "feedstock_mass_kg": float(a.feedstock_mass_kg),
+        "feedstock_legs": [_leg(leg) for leg in a.feedstock_legs],
+        "last_mile_mass_kg": float(a.last_mile_mass_kg),
+        "last_mile_legs": [_leg(leg) for leg in a.last_mile_legs],
+    }
+
+
 def footprint_to_dict(footprint: Footprint) -> dict[str, Any]:
     """The document's content as plain JSON values."""
-    b = footprint.baseline
-    a = footprint.actual
     return {
         "type": DOCUMENT_TYPE,
         "version": DOCUMENT_VERSION,
@@ -91,26 +117,8 @@ def footprint_to_dict(footprint: Footprint) -> dict[str, Any]:
             "digest": footprint.factor_set_digest,
         },
         "inputs": {
-            "baseline": {
-                "design_id": b.design_id,
-                "origin": _place(b.origin),
-                "legs": [_leg(leg) for leg in b.legs],
-                "shipped_mass_kg": float(b.shipped_mass_kg),
-            },
-            "actual": {
-                "hub_locode": a.hub_locode,
-                "hub_country": a.hub_country,
-                "process": a.process,
-                "material": a.material,
-                "print_energy_kwh": a.print_energy_kwh,
-                "print_energy_tier": (
-                    a.print_energy_tier.value if a.print_energy_tier is not None else None
-                ),
-                "feedstock_mass_kg": float(a.feedstock_mass_kg),
-                "feedstock_legs": [_leg(leg) for leg in a.feedstock_legs],
-                "last_mile_mass_kg": float(a.last_mile_mass_kg),
-                "last_mile_legs": [_leg(leg) for leg in a.last_mile_legs],
-            },
+            "baseline": baseline_to_dict(footprint.baseline),
+            "actual": actual_to_dict(footprint.actual),
         },
         "results": {
             "unit": "kg CO2e",
@@ -277,6 +285,65 @@ def _read_component(value: object, path: str) -> ComponentResult:
     )
 
 
+def _read_baseline(b: _Reader) -> Baseline:
+    b.keys("design_id", "origin", "legs", "shipped_mass_kg")
+    try:
+        return Baseline(
+            design_id=b.text("design_id"),
+            origin=_read_place(b.obj("origin")),
+            legs=tuple(_read_leg(v, f"{b.path}.legs[{i}]") for i, v in enumerate(b.items("legs"))),
+            shipped_mass_kg=b.num("shipped_mass_kg"),
+        )
+    except InvalidFootprintDocument:
+        raise
+    except CarbonError as exc:
+        raise InvalidFootprintDocument(f"{b.path}: {exc}") from exc
+
+
+def _read_actual(a: _Reader) -> Actual:
+    a.keys(
+        "hub_locode", "hub_country", "process", "material", "print_energy_kwh",
+        "print_energy_tier", "feedstock_mass_kg", "feedstock_legs", "last_mile_mass_kg",
+        "last_mile_legs",
+    )  # fmt: skip
+    energy_tier = (
+        None if a.value.get("print_energy_tier") is None else a.enum("print_energy_tier", Tier)
+    )
+    try:
+        return Actual(
+            hub_locode=a.text("hub_locode"),
+            hub_country=a.opt_str("hub_country"),
+            process=a.text("process"),
+            material=a.text("material"),
+            print_energy_kwh=a.opt_num("print_energy_kwh"),
+            print_energy_tier=energy_tier,
+            feedstock_mass_kg=a.num("feedstock_mass_kg"),
+            feedstock_legs=tuple(
+                _read_leg(v, f"{a.path}.feedstock_legs[{i}]")
+                for i, v in enumerate(a.items("feedstock_legs"))
+            ),
+            last_mile_mass_kg=a.num("last_mile_mass_kg"),
+            last_mile_legs=tuple(
+                _read_leg(v, f"{a.path}.last_mile_legs[{i}]")
+                for i, v in enumerate(a.items("last_mile_legs"))
+            ),
+        )
+    except InvalidFootprintDocument:
+        raise
+    except CarbonError as exc:
+        raise InvalidFootprintDocument(f"{a.path}: {exc}") from exc
+
+
+def baseline_from_dict(value: object, path: str = "$") -> Baseline:
+    """A baseline from plain JSON values (``InvalidFootprintDocument`` naming what is wrong)."""
+    return _read_baseline(_Reader(value, path))
+
+
+def actual_from_dict(value: object, path: str = "$") -> Actual:
+    """A hub's actual inputs from plain JSON values (``InvalidFootprintDocument`` if wrong)."""
+    return _read_actual(_Reader(value, path))
+
+
 def parse_footprint_document(document: bytes) -> Footprint:
     """Parse and validate a footprint document; ``InvalidFootprintDocument`` if malformed.
 
@@ -298,46 +365,8 @@ def parse_footprint_document(document: bytes) -> Footprint:
     factor_set.keys("version", "digest")
     inputs = root.obj("inputs")
     inputs.keys("baseline", "actual")
-    b = inputs.obj("baseline")
-    b.keys("design_id", "origin", "legs", "shipped_mass_kg")
-    a = inputs.obj("actual")
-    a.keys(
-        "hub_locode", "hub_country", "process", "material", "print_energy_kwh",
-        "print_energy_tier", "feedstock_mass_kg", "feedstock_legs", "last_mile_mass_kg",
-        "last_mile_legs",
-    )  # fmt: skip
-    energy_tier = (
-        None if a.value.get("print_energy_tier") is None else a.enum("print_energy_tier", Tier)
-    )
-    try:
-        baseline = Baseline(
-            design_id=b.text("design_id"),
-            origin=_read_place(b.obj("origin")),
-            legs=tuple(_read_leg(v, f"{b.path}.legs[{i}]") for i, v in enumerate(b.items("legs"))),
-            shipped_mass_kg=b.num("shipped_mass_kg"),
-        )
-        actual = Actual(
-            hub_locode=a.text("hub_locode"),
-            hub_country=a.opt_str("hub_country"),
-            process=a.text("process"),
-            material=a.text("material"),
-            print_energy_kwh=a.opt_num("print_energy_kwh"),
-            print_energy_tier=energy_tier,
-            feedstock_mass_kg=a.num("feedstock_mass_kg"),
-            feedstock_legs=tuple(
-                _read_leg(v, f"{a.path}.feedstock_legs[{i}]")
-                for i, v in enumerate(a.items("feedstock_legs"))
-            ),
-            last_mile_mass_kg=a.num("last_mile_mass_kg"),
-            last_mile_legs=tuple(
-                _read_leg(v, f"{a.path}.last_mile_legs[{i}]")
-                for i, v in enumerate(a.items("last_mile_legs"))
-            ),
-        )
-    except InvalidFootprintDocument:
-        raise
-    except CarbonError as exc:
-        raise InvalidFootprintDocument(f"$.inputs: {exc}") from exc
+    baseline = _read_baseline(inputs.obj("baseline"))
+    actual = _read_actual(inputs.obj("actual"))
     res = root.obj("results")
     res.keys(
         "unit", "baseline_kg_co2e", "actual_kg_co2e", "avoided_kg_co2e", "default_share",

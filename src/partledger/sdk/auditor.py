@@ -276,15 +276,15 @@ class Auditor:
         ]  # fmt: skip
         if check_blobs:
             claims += self._check_blobs(p)
-            carbon = check_footprint(
-                self.ledger.store, p.record.quality_report_hash.hex(), p.design_id
-            )
+            carbon = self.footprint(p)
             claims += [_claim(*c) for c in carbon.claims]
         return Verification(tuple(claims))
 
     def footprint(self, p: Provenance) -> FootprintClaims:
         """The carbon footprint the print committed to (and its claims), if any."""
-        return check_footprint(self.ledger.store, p.record.quality_report_hash.hex(), p.design_id)
+        return check_footprint(
+            self.ledger.store, p.record.quality_report_hash.hex(), p.design_id, p.design["owner"]
+        )
 
     def _check_record(self, p: Provenance) -> Claim:
         design = to_bytes32(p.design_id)

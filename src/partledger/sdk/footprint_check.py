@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from partledger.carbon import (
     CarbonError,
     Footprint,
+    baseline_to_dict,
     default_factor_set,
     parse_footprint_document,
     verify_footprint_document,
 )
+from partledger.sdk.baseline import InvalidBaselineDeclaration, read_baseline_declaration
 from partledger.sdk.print_evidence import InvalidPrintEvidence, PrintEvidence, parse_print_evidence
 from partledger.storage import BlobStore, get_bytes
 from partledger.storage.blob_store import blob_digest
@@ -39,9 +41,12 @@ def read_evidence(store: BlobStore, evidence_hash: str) -> PrintEvidence | None:
     return parse_print_evidence(get_bytes(store, evidence_hash, max_bytes=MAX_FOOTPRINT_BYTES))
 
 
-def check_footprint(store: BlobStore, evidence_hash: str, design_id: str) -> FootprintClaims:
+def check_footprint(
+    store: BlobStore, evidence_hash: str, design_id: str, owner: str
+) -> FootprintClaims:
     """Claims about the footprint a print's evidence hash (hex, no ``0x``) commits to; none when
-    the print committed to a plain quality report or to nothing."""
+    the print committed to a plain quality report or to nothing. ``owner``: the design's owner,
+    who alone may declare its baseline."""
     if int(evidence_hash, 16) == 0:
         return FootprintClaims(())
     try:
@@ -75,7 +80,8 @@ def check_footprint(store: BlobStore, evidence_hash: str, design_id: str) -> Foo
     )
     if problems:
         detail = "; ".join(problems[:5])
-    claims = [("carbon.footprint", not problems, detail)]
+    claims = [("carbon.footprint", not problems, detail),
+              _check_baseline(store, evidence, footprint, design_id, owner)]  # fmt: skip
     if evidence.quality_report is not None:
         try:
             actual = blob_digest(store, evidence.quality_report)
@@ -86,3 +92,24 @@ def check_footprint(store: BlobStore, evidence_hash: str, design_id: str) -> Foo
             claims.append(("blob.quality_report_document", False,
                            f"blob {evidence.quality_report}: {exc}"))  # fmt: skip
     return FootprintClaims(tuple(claims), footprint, evidence.footprint)
+
+
+def _check_baseline(
+    store: BlobStore, evidence: PrintEvidence, footprint: Footprint, design_id: str, owner: str
+) -> tuple[str, bool, str]:
+    """The footprint's baseline is the one the design's owner signed, for this design."""
+    name = "carbon.baseline"
+    if evidence.baseline is None:
+        return (name, False, "no baseline declaration: the OEM did not declare the counterfactual")
+    try:
+        declaration = read_baseline_declaration(store, evidence.baseline)
+    except (InvalidBaselineDeclaration, StorageError, OSError) as exc:
+        return (name, False, str(exc))
+    if declaration.declared_by.lower() != owner.lower():
+        signer = declaration.declared_by
+        return (name, False, f"declared by {signer}, not by the design's owner {owner}")
+    if declaration.design_id.lower() != design_id.lower():
+        return (name, False, f"declared for design {declaration.design_id}")
+    if baseline_to_dict(declaration.baseline) != baseline_to_dict(footprint.baseline):
+        return (name, False, f"the footprint's baseline differs from the one {owner} declared")
+    return (name, True, f"declared by the design's owner {owner} ({evidence.baseline})")

@@ -13,14 +13,26 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from partledger.carbon import Footprint, footprint_document
+from partledger.carbon import (
+    Actual,
+    Footprint,
+    FootprintCalculator,
+    default_factor_set,
+    footprint_document,
+)
 from partledger.chain import ids
 from partledger.chain.eip712 import sign_attest_print
 from partledger.chain.ids import PrintRecord
 from partledger.chain.ledger_errors import UnknownHub, UnknownLicence
-from partledger.crypto import HpkePrivateKey, Identity, WrappedKey, unwrap_dek
+from partledger.crypto import DataKey, HpkePrivateKey, Identity, WrappedKey, unwrap_dek
 from partledger.errors import PartLedgerError
+from partledger.sdk.baseline import (
+    BaselineDeclaration,
+    InvalidBaselineDeclaration,
+    read_baseline_declaration,
+)
 from partledger.sdk.batches import AnchoredBatch, layout_batch, read_batch_document
+from partledger.sdk.documents import open_document
 from partledger.sdk.ledger import PRINT_LEDGER, REGISTRY, Ledger
 from partledger.sdk.print_evidence import PrintEvidence, print_evidence_document
 from partledger.sdk.types import TxRef, hex32, to_bytes32
@@ -91,6 +103,18 @@ class HubRecord:
         return self
 
 
+class MissingBaseline(PartLedgerError, LookupError):
+    """A footprint was asked for on a licence whose terms name no carbon baseline."""
+
+
+@dataclass(frozen=True)
+class PrintCarbon:
+    """A print's footprint and the blob id of the baseline declaration it was computed from."""
+
+    footprint: Footprint
+    baseline_declaration: str
+
+
 @dataclass(frozen=True)
 class PrintInput:
     """What the hub knows about one printed part."""
@@ -100,9 +124,10 @@ class PrintInput:
     machine_id: str
     material_lot: str
     quality_report: bytes | None = None
-    footprint: Footprint | None = None
-    """The print's logistics carbon footprint (``partledger.carbon``): stored as a document and
-    committed with the attestation through the print-evidence manifest."""
+    carbon: PrintCarbon | None = None
+    """The print's logistics carbon footprint and the OEM's baseline declaration it rests on
+    (``Hub.print_footprint``): stored and committed with the attestation through the
+    print-evidence manifest."""
 
     def record(self, report_hash: bytes) -> PrintRecord:
         return PrintRecord(
@@ -146,6 +171,7 @@ class Hub:
         self.identity = identity
         self.account: LocalAccount = Account.from_key(identity.eth_private_key)
         self._keys = {k.public_key().fingerprint: k for k in (*previous_keys, identity.hpke_key)}
+        self._calculator = FootprintCalculator(default_factor_set())
 
     @property
     def address(self) -> str:
@@ -208,19 +234,61 @@ class Hub:
         self._require_usable(licence)
         design = self.ledger.view(REGISTRY, "design", to_bytes32(licence.design_id))
         content_hash, container_hash = bytes(design[3]).hex(), bytes(design[4]).hex()
-        wrapped = WrappedKey.from_bytes(get_bytes(self.ledger.store, licence.wrapped_key_hash[2:]))
-        key = self._keys.get(wrapped.recipient, self.identity.hpke_key)
-        dek = unwrap_dek(
-            wrapped,
-            key,
-            design_id=to_bytes32(licence.design_id),
-            licence_id=to_bytes32(licence_id),
-        )
+        dek = self._licence_key(licence_id, licence)
         return retrieve_decrypted(
             self.ledger.store, container_hash, dek, destination,
             expected_plaintext_sha256=content_hash, verify_container=True,
             on_progress=on_progress,
         )  # fmt: skip
+
+    def _licence_key(self, licence_id: str, licence: LicenceView) -> DataKey:
+        """The design key, unwrapped from this hub's wrapped copy for the licence."""
+        wrapped = WrappedKey.from_bytes(get_bytes(self.ledger.store, licence.wrapped_key_hash[2:]))
+        key = self._keys.get(wrapped.recipient, self.identity.hpke_key)
+        return unwrap_dek(
+            wrapped,
+            key,
+            design_id=to_bytes32(licence.design_id),
+            licence_id=to_bytes32(licence_id),
+        )
+
+    def licence_terms(self, licence_id: str) -> dict[str, Any]:
+        """The licence's sealed terms document (only the OEM and this hub can read it); its
+        hash is on-chain."""
+        licence = self.licence(licence_id)
+        if licence.hub != self.address:
+            raise LicenceNotUsable(f"licence {licence_id} belongs to hub {licence.hub}")
+        dek = self._licence_key(licence_id, licence)
+        return open_document(self.ledger.store, licence.terms_hash[2:], dek)
+
+    def carbon_baseline(self, licence_id: str) -> BaselineDeclaration | None:
+        """The OEM's signed baseline named in the licence terms (``carbon_baseline``), checked:
+        signed by the design's owner, for the licence's design. ``None`` if the OEM named none."""
+        terms = self.licence_terms(licence_id).get("terms", {})
+        blob = terms.get("carbon_baseline") if isinstance(terms, dict) else None
+        if blob is None:
+            return None
+        declaration = read_baseline_declaration(self.ledger.store, str(blob))
+        licence = self.licence(licence_id)
+        owner = self.ledger.view(REGISTRY, "design", to_bytes32(licence.design_id))[0]
+        if declaration.declared_by != owner or declaration.design_id != licence.design_id.lower():
+            raise InvalidBaselineDeclaration(
+                f"the licence names baseline {blob}, declared by {declaration.declared_by} for "
+                f"design {declaration.design_id}: not the design's owner {owner} and design"
+            )
+        return declaration
+
+    def print_footprint(self, licence_id: str, actual: Actual) -> PrintCarbon:
+        """This print's footprint from the OEM's declared baseline and the hub's actual inputs
+        (``MissingBaseline`` if the licence names no baseline)."""
+        declaration = self.carbon_baseline(licence_id)
+        if declaration is None:
+            raise MissingBaseline(
+                f"licence {licence_id} names no carbon baseline: the OEM declares one "
+                "(partledger carbon baseline) and names it in the licence terms"
+            )
+        footprint = self._calculator.for_print(declaration.baseline, actual)
+        return PrintCarbon(footprint, declaration.blob_id)
 
     def container_size(self, licence_id: str) -> int | None:
         """Bytes of the stored container of a licence's design, if stored (for progress)."""
@@ -244,14 +312,15 @@ class Hub:
     def evidence_hash(self, part: PrintInput) -> bytes:
         """Store the print's documents; the hash its attestation commits to: the quality
         report's, or (with a footprint) the print-evidence manifest's naming both."""
-        if part.footprint is None:
+        if part.carbon is None:
             return self._report_hash(part.quality_report)
         store = self.ledger.store
-        footprint = put_bytes(store, footprint_document(part.footprint)).sha256
+        footprint = put_bytes(store, footprint_document(part.carbon.footprint)).sha256
         report = None
         if part.quality_report is not None:
             report = put_bytes(store, part.quality_report).sha256
-        manifest = print_evidence_document(PrintEvidence(footprint, report))
+        evidence = PrintEvidence(footprint, report, part.carbon.baseline_declaration)
+        manifest = print_evidence_document(evidence)
         return to_bytes32(put_bytes(store, manifest).sha256)
 
     def attest_print(self, part: PrintInput) -> AttestedPrint:

@@ -21,6 +21,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
+from partledger.carbon import Baseline
 from partledger.chain.errors import ChainError
 from partledger.chain.ids import PrintRecord
 from partledger.chain.ledger_errors import (
@@ -34,6 +35,7 @@ from partledger.chain.reverts import ContractRevert
 from partledger.crypto import DataKey, HpkePublicKey, Identity, WrappedKey, unwrap_dek, wrap_dek
 from partledger.errors import PartLedgerError
 from partledger.sdk.admin import Role
+from partledger.sdk.baseline import BaselineDeclaration, declare_baseline
 from partledger.sdk.documents import seal_document
 from partledger.sdk.hub import HubRecord, read_licence
 from partledger.sdk.journal import Intent
@@ -384,6 +386,17 @@ class Oem:
             design_id=to_bytes32(design_id),
             licence_id=None,
         )
+
+    def declare_baseline(self, design_id: str, baseline: Baseline) -> BaselineDeclaration:
+        """Sign and store the design's carbon baseline (the counterfactual shipment); name the
+        returned blob id in licence terms as ``carbon_baseline`` (design owner only)."""
+        design = to_bytes32(design_id, "design id")
+        record = DesignRecord.read(self.ledger, design)
+        if record.owner == ZERO_ADDRESS:
+            raise UnknownDesign("UnknownDesign", {"designId": design})
+        if record.owner != self.address:
+            raise NotDesignOwner("NotDesignOwner", {"designId": design, "caller": self.address})
+        return declare_baseline(self.ledger.store, self.account, hex32(design), baseline)
 
     # -- lifecycle -----------------------------------------------------------------------
     def revise(self, design_id: str, path: Path, metadata: DesignMetadata) -> RegisteredDesign:

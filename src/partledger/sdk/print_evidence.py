@@ -5,11 +5,13 @@ print's ``qualityReportHash``: the SHA-256 of one blob. A print with only a qual
 commits to the report itself (as before). A print that also carries its carbon footprint
 commits to this manifest instead, canonical JSON::
 
-    {"footprint":"<sha256>","quality_report":"<sha256>|null",
+    {"baseline":"<sha256>|null","footprint":"<sha256>","quality_report":"<sha256>|null",
      "type":"partledger.print-evidence","version":1}
 
 so the footprint (and the report) cannot change after the print without the change showing:
-the manifest's hash is on-chain, and it names each document by its own hash.
+the manifest's hash is on-chain, and it names each document by its own hash. ``baseline`` names
+the OEM's signed baseline declaration the footprint was computed from
+(``partledger.sdk.baseline``).
 """
 
 from __future__ import annotations
@@ -44,15 +46,21 @@ class PrintEvidence:
 
     footprint: str
     quality_report: str | None = None
+    baseline: str | None = None
 
 
 def print_evidence_document(evidence: PrintEvidence) -> bytes:
     """The manifest's canonical bytes (sorted keys, no spaces)."""
-    for name, value in (("footprint", evidence.footprint), ("quality_report",
-                                                            evidence.quality_report)):  # fmt: skip
+    named = (
+        ("footprint", evidence.footprint),
+        ("quality_report", evidence.quality_report),
+        ("baseline", evidence.baseline),
+    )
+    for name, value in named:
         if value is not None and not _SHA256.fullmatch(value):
             raise InvalidPrintEvidence(f"{name}: not a lowercase hex SHA-256: {value!r}")
     body = {
+        "baseline": evidence.baseline,
         "footprint": evidence.footprint,
         "quality_report": evidence.quality_report,
         "type": EVIDENCE_TYPE,
@@ -74,12 +82,14 @@ def parse_print_evidence(blob: bytes) -> PrintEvidence | None:
         return None
     if body.get("version") != EVIDENCE_VERSION:
         raise InvalidPrintEvidence(f"unsupported print-evidence version {body.get('version')!r}")
-    if set(body) != {"footprint", "quality_report", "type", "version"}:
+    if set(body) != {"baseline", "footprint", "quality_report", "type", "version"}:
         raise InvalidPrintEvidence(f"unexpected fields: {sorted(body)}")
-    footprint, report = body["footprint"], body["quality_report"]
-    if not isinstance(footprint, str) or (report is not None and not isinstance(report, str)):
-        raise InvalidPrintEvidence("footprint and quality_report must be hex SHA-256 strings")
-    evidence = PrintEvidence(footprint, report)
+    footprint, report, baseline = body["footprint"], body["quality_report"], body["baseline"]
+    if not isinstance(footprint, str) or any(
+        v is not None and not isinstance(v, str) for v in (report, baseline)
+    ):
+        raise InvalidPrintEvidence("footprint, quality_report, baseline: hex SHA-256 strings")
+    evidence = PrintEvidence(footprint, report, baseline)
     if print_evidence_document(evidence) != blob:
         raise InvalidPrintEvidence("the manifest is not in canonical form")
     return evidence
