@@ -42,8 +42,7 @@ def _row(n: int, when: int, hub: str) -> dict[str, Any]:
 @pytest.fixture
 def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """An index with three footprints (January: hub A 1 t, hub B 2 t; February: hub A 3 t of
-    baseline), served to the
-    command in place of the chain-synced one."""
+    baseline), served to the command in place of the chain-synced one."""
     engine = open_database(f"sqlite:///{tmp_path / 'index.db'}")
     with engine.begin() as conn:
         conn.execute(
