@@ -28,7 +28,7 @@ def main() -> None:
     assert deployment is not None
     settings = Settings(
         data_dir=Path(data_dir),
-        rpc_url=rpc,  # type: ignore[arg-type]
+        rpc_url=rpc,
         api_port=int(port),
         api_indexer=False,
         api_rate_per_second=100_000,

@@ -5,6 +5,7 @@ log, exactly one relaying leader, and a takeover without a print lost or sent tw
 from __future__ import annotations
 
 import concurrent.futures
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -210,3 +211,48 @@ def test_killing_the_leader_mid_stream_hands_over_without_losing_or_repeating_a_
     assert len(counts) == n  # none missing
     assert set(counts.values()) == {1}  # none twice
     assert world.hub.licence(licence_id).printed == n
+
+
+def test_a_paused_leader_is_fenced_off_and_steps_down_when_it_wakes(
+    replicas: tuple[Replica, Replica], world: World
+) -> None:
+    a, b = replicas
+    leader, standby = leader_of(a, b)
+    assert leader.process is not None
+    n = 30
+    licence_id, items = _attestations(world, n, "SN-P")
+    headers = token(standby, standby, world.hub.account)
+    receipts: list[str] = []
+
+    def submit(part: list[dict[str, Any]]) -> None:
+        response = httpx.post(
+            standby.url + "/v1/prints", headers=headers, json={"attestations": part}, timeout=30
+        )
+        assert response.status_code in (200, 201, 202), response.text
+        receipts.extend(r["receipt_id"] for r in response.json()["receipts"])
+
+    submit(items[:10])
+    leader.process.send_signal(signal.SIGSTOP)  # paused, its lock connection still open
+    try:
+        stopped_at = time.monotonic()
+        submit(items[10:20])
+        assert wait_for(lambda: standby.role() == "leader", 10, 0.1)
+        takeover = time.monotonic() - stopped_at
+        assert takeover <= 8.0  # the TTL (4 s idle session) plus a poll
+    finally:
+        leader.process.send_signal(signal.SIGCONT)
+    submit(items[20:])
+    assert wait_for(lambda: leader.role() == "standby", 10, 0.1)
+    assert standby.role() == "leader"
+
+    def all_final() -> bool:
+        return all(
+            httpx.get(f"{standby.url}/v1/prints/receipts/{rid}", headers=headers, timeout=10)
+            .json()["status"] == "final"
+            for rid in receipts
+        )  # fmt: skip
+
+    assert wait_for(all_final, 90, 0.5)
+    counts = attested_serials(world, licence_id)
+    assert len(counts) == n
+    assert set(counts.values()) == {1}
