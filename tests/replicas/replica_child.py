@@ -10,8 +10,10 @@ Everything replicas share comes from the environment, as in production:
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -26,16 +28,15 @@ def main() -> None:
     rpc, record, data_dir, port = sys.argv[1:5]
     deployment = load_record(Path(record))
     assert deployment is not None
-    settings = Settings(
-        data_dir=Path(data_dir),
-        rpc_url=rpc,
-        api_port=int(port),
-        api_indexer=False,
-        api_rate_per_second=100_000,
-        api_rate_burst=100_000,
-        relay_window_ms=100,
-        relay_batch_size=10,
-    )
+    defaults: dict[str, Any] = {
+        "api_indexer": False,
+        "api_rate_per_second": 100_000,
+        "api_rate_burst": 100_000,
+        "relay_window_ms": 100,
+        "relay_batch_size": 10,
+    }  # each may be overridden by its PARTLEDGER_* variable
+    chosen = {k: v for k, v in defaults.items() if f"PARTLEDGER_{k.upper()}" not in os.environ}
+    settings = Settings(data_dir=Path(data_dir), rpc_url=rpc, api_port=int(port), **chosen)
     runtime = Runtime(settings, connect(rpc), deployment, None)
     uvicorn.run(create_app(runtime), host="127.0.0.1", port=int(port), log_level="warning")
 

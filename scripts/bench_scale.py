@@ -1,0 +1,230 @@
+"""Scale-out benchmark: one vs two service replicas on one PostgreSQL database.
+
+Starts what it needs (anvil, a scratch PostgreSQL database per run, the replica processes
+of tests/replicas/replica_child.py) and stops it after. Prints JSON:
+
+- provenance requests/s through a round-robin client (httpx, ``--concurrency`` threads,
+  ``--seconds`` each) with 1 and with 2 replicas, and their ratio;
+- relayed prints/s (signed attestations submitted round-robin to the replicas, until all
+  are on-chain) with 1 and with 2 replicas (one leader relays in either case);
+- a leader SIGKILLed mid-stream: takeover seconds, lost and duplicated prints (counted
+  from the chain's PrintAttested events per serial).
+
+Usage: .venv/bin/python scripts/bench_scale.py [--seconds 5] [--concurrency 16] [--prints 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from replicas.support import Replica, replica_env, scratch_database, token  # noqa: E402
+from replicas.test_replicas import attested_serials  # noqa: E402
+
+from helpers.world import METADATA, STANDARD, World, build_world  # noqa: E402
+from partledger.chain.connect import connect  # noqa: E402
+from partledger.chain.local import LocalChain, dev_account  # noqa: E402
+from partledger.sdk import PrintInput  # noqa: E402
+from partledger.sdk.types import hex32  # noqa: E402
+
+BENCH_ENV = {"PARTLEDGER_RELAY_BATCH_SIZE": "100", "PARTLEDGER_RELAY_WINDOW_MS": "200"}
+
+
+@contextmanager
+def replicas(anvil: LocalChain, world: World, n: int, tag: str) -> Iterator[list[Replica]]:
+    with ExitStack() as stack:
+        url = stack.enter_context(scratch_database())
+        env = {**replica_env(url, world.data_dir / "data" / "blobs"), **BENCH_ENV}
+        record = world.data_dir / "rec.json"
+        started = [
+            Replica(f"{tag}{i}", anvil.rpc_url, record, world.data_dir / f"replica-{tag}{i}", env)
+            for i in range(n)
+        ]
+        try:
+            for replica in started:  # one after the other: the first migrates the database
+                replica.start()
+            yield started
+        finally:
+            for replica in started:
+                replica.kill()
+
+
+def leader(reps: list[Replica], timeout: float = 10) -> Replica:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        roles = [(r, r.role()) for r in reps if r.alive]
+        leaders = [r for r, role in roles if role == "leader"]
+        if len(leaders) == 1:
+            return leaders[0]
+        time.sleep(0.05)
+    raise RuntimeError("no single leader")
+
+
+def signed_items(world: World, n: int, prefix: str) -> tuple[str, str, list[dict[str, Any]]]:
+    design = world.oem.register_design(world.design_file(size=20_000), METADATA)
+    licence = world.oem.issue_licence(
+        design.design_id, world.hub.address, max_prints=n,
+        valid_until=world.now() + 86_400, required_standard=STANDARD,
+    )  # fmt: skip
+    items = []
+    for i in range(n):
+        signed = world.hub.sign_attestation(
+            PrintInput(licence.licence_id, f"{prefix}-{i}", world.machine, "LOT"),
+            deadline=world.now() + 3600,
+        )
+        r = signed.record
+        items.append(
+            {
+                "licence_id": hex32(r.licence_id), "serial": hex32(r.serial),
+                "machine_id": hex32(r.machine_id), "material_lot_hash": hex32(r.material_lot_hash),
+                "quality_report_hash": hex32(r.quality_report_hash),
+                "deadline": signed.deadline, "signature": "0x" + signed.signature.hex(),
+            }
+        )  # fmt: skip
+    return design.design_id, licence.licence_id, items
+
+
+def submit_round_robin(
+    reps: list[Replica], world: World, items: list[dict[str, Any]], chunk: int = 20
+) -> None:
+    heads = {r.name: token(r, r, world.hub.account) for r in reps}
+    with httpx.Client(timeout=60) as client:
+        for i in range(0, len(items), chunk):
+            replica = reps[(i // chunk) % len(reps)]
+            if not replica.alive:
+                replica = next(r for r in reps if r.alive)
+            response = client.post(
+                replica.url + "/v1/prints", headers=heads[replica.name],
+                json={"attestations": items[i : i + chunk]},
+            )  # fmt: skip
+            response.raise_for_status()
+
+
+def wait_printed(world: World, licence_id: str, n: int, timeout: float = 300) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if world.hub.licence(licence_id).printed >= n:
+            return time.monotonic()
+        time.sleep(0.05)
+    raise RuntimeError(f"only {world.hub.licence(licence_id).printed} of {n} prints landed")
+
+
+def provenance_rate(
+    reps: list[Replica], paths: list[str], seconds: float, concurrency: int
+) -> dict[str, Any]:
+    stop = time.monotonic() + seconds
+    counts = [0] * concurrency
+    errors = [0] * concurrency
+
+    def worker(k: int) -> None:
+        i = k
+        with httpx.Client(timeout=30) as client:
+            while time.monotonic() < stop:
+                replica = reps[i % len(reps)]
+                response = client.get(replica.url + paths[i % len(paths)])
+                if response.status_code == 200:
+                    counts[k] += 1
+                else:
+                    errors[k] += 1
+                i += 1
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    return {
+        "requests": sum(counts),
+        "errors": sum(errors),
+        "seconds": round(elapsed, 2),
+        "per_second": round(sum(counts) / elapsed, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--prints", type=int, default=400)
+    args = parser.parse_args()
+    result: dict[str, Any] = {
+        "params": vars(args),
+        "relay_batch_size": int(BENCH_ENV["PARTLEDGER_RELAY_BATCH_SIZE"]),
+    }
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        anvil = LocalChain(None).start()
+        stack.callback(anvil.stop)
+        w3 = connect(anvil.rpc_url)
+        world = build_world(w3, [dev_account(i) for i in range(10)], Path(tmp))
+        stack.callback(world.ledger.journal.close)
+
+        # a few attested parts to look up
+        design_id, licence_id, items = signed_items(world, 20, "SN-LOOKUP")
+        with replicas(anvil, world, 1, "p") as reps:
+            submit_round_robin(reps, world, items)
+            wait_printed(world, licence_id, len(items))
+        paths = [f"/v1/audit/provenance/SN-LOOKUP-{i}?design_id={design_id}" for i in range(20)]
+
+        for n in (1, 2):
+            with replicas(anvil, world, n, f"r{n}-") as reps:
+                for r in reps:  # warm up (caches, connections)
+                    httpx.get(r.url + paths[0], timeout=30).raise_for_status()
+                result[f"provenance_{n}_replica"] = provenance_rate(
+                    reps, paths, args.seconds, args.concurrency
+                )
+                _, lic, items = signed_items(world, args.prints, f"SN-R{n}")
+                started = time.monotonic()
+                submit_round_robin(reps, world, items)
+                done = wait_printed(world, lic, len(items))
+                result[f"relay_{n}_replica"] = {
+                    "prints": len(items),
+                    "seconds": round(done - started, 2),
+                    "per_second": round(len(items) / (done - started), 1),
+                }
+        result["provenance_ratio_2_to_1"] = round(
+            result["provenance_2_replica"]["per_second"]
+            / result["provenance_1_replica"]["per_second"],
+            2,
+        )
+
+        with replicas(anvil, world, 2, "k") as reps:
+            _, lic, items = signed_items(world, args.prints, "SN-KILL")
+            first = leader(reps)
+            half = len(items) // 2
+            submit_round_robin(reps, world, items[:half])
+            killed = time.monotonic()
+            first.kill()
+            survivor = next(r for r in reps if r is not first)
+            submit_round_robin([survivor], world, items[half:])
+            leader([survivor])
+            takeover = time.monotonic() - killed
+            wait_printed(world, lic, len(items))
+            time.sleep(1.0)
+            counts = attested_serials(world, lic)
+            expected = {it["serial"] for it in items}
+            result["leader_kill"] = {
+                "prints": len(items),
+                "takeover_seconds": round(takeover, 2),
+                "lost": len(expected - set(counts)),
+                "duplicated": sum(1 for c in counts.values() if c > 1),
+            }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
