@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 
 from helpers.world import ONE_DAY, World
+from partledger.carbon import Baseline, Leg, Mode
 from partledger.reconcile import Options, Reconciler, Severity
 from partledger.sdk import PrintInput
+from partledger.sdk.baseline import declare_baseline
 from partledger.storage import put_bytes
 
 
@@ -29,6 +31,7 @@ def test_consistent_ledger_gives_a_clean_report(reconciler: Reconciler) -> None:
     assert set(report.checked) == {
         "design_blobs", "licence_blobs", "quality_reports", "orphans", "pending_intents",
         "index_head", "index_events", "print_counts", "batch_documents", "duplicate_serials",
+        "footprints",
     }  # fmt: skip
 
 
@@ -179,3 +182,18 @@ def test_quarantine_refuses_unknown_ids_and_path_tricks(reconciler: Reconciler) 
         reconciler.quarantine.restore("ab" * 32)
     with pytest.raises(InvalidBlobIdError):
         reconciler.quarantine.get("../../etc/passwd")
+
+
+def test_a_declared_carbon_baseline_is_not_an_orphan_but_a_forged_one_is(
+    story: World, reconciler: Reconciler
+) -> None:
+    """Licence terms name the declaration but are sealed: the reconciler recognises a baseline
+    signed by the design's current owner, and only that."""
+    design = story.design_id  # type: ignore[attr-defined]
+    leg = Leg(Mode.AIR, "air.international_non_uk", "DEFRA", "SGCHG")
+    baseline = Baseline(design, "DEFRA", (leg,), 2.5)
+    owners = story.oem.declare_baseline(design, baseline).blob_id
+    forged = declare_baseline(story.ledger.store, story.hub.account, design, baseline).blob_id
+    report = reconciler.run()
+    orphans = {f.ids["blob"] for f in report.by_check("blob.orphan")}
+    assert owners not in orphans and forged in orphans

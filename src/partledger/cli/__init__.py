@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from partledger.cli import (
     audit,
+    baseline,
     carbon,
     demo,
     design,
@@ -22,6 +23,7 @@ from partledger.cli.app import app
 __all__ = [
     "app",
     "audit",
+    "baseline",
     "carbon",
     "demo",
     "design",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -80,10 +81,20 @@ def issue(
     refund_on_invalidate: Annotated[
         bool, typer.Option(help="Prints the OEM invalidates give their copy back.")
     ] = False,
-) -> None:
+    carbon_baseline: Annotated[
+        str | None,
+        typer.Option(metavar="BLOB_ID", help="The design's declared carbon baseline "
+                     "(`partledger design baseline`): the hub's footprints rest on it."),
+    ] = None,
+) -> None:  # fmt: skip
     """License a hub: wrap the design key to its on-chain HPKE key and record the terms."""
     hub_address = resolve_address(hub, "hub")
     terms_doc = _terms(terms)
+    if carbon_baseline is not None:
+        if not re.fullmatch(r"[0-9a-f]{64}", carbon_baseline):
+            fail(f"--carbon-baseline: not a blob id (64 lowercase hex): {carbon_baseline!r}",
+                 EXIT_USAGE)  # fmt: skip
+        terms_doc = {**terms_doc, "carbon_baseline": carbon_baseline}
     with open_ledger() as ledger, guarded():
         valid_until = ledger.now() + days * DAY
         issued = Oem(ledger, load_identity(identity)).issue_licence(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from partledger.carbon import actual_from_dict
 from partledger.chain import ids
 from partledger.chain.ids import PrintRecord
+from partledger.chain.ledger_errors import UnknownLicence, UnknownPrint
 from partledger.cli.app import app, group
 from partledger.cli.common import (
     EXIT_USAGE,
@@ -25,8 +29,8 @@ from partledger.cli.common import (
 )
 from partledger.cli.format import short, table, with_iso
 from partledger.crypto import Identity
-from partledger.sdk import Hub, Ledger, Oem, PrintInput
-from partledger.sdk.hub import relay_attestation
+from partledger.sdk import Auditor, Hub, Ledger, Oem, PrintInput
+from partledger.sdk.hub import PrintCarbon, read_licence, relay_attestation
 from partledger.sdk.types import to_bytes32
 
 print_app = group("Print attestations.")
@@ -44,6 +48,20 @@ def _part(licence_id: str, serial: str, machine: str, lot: str, report: Path | N
     return PrintInput(licence_id, serial, machine, lot, report.read_bytes() if report else None)
 
 
+def _carbon(hub: Hub, licence_id: str, profile: Path, energy_kwh: float | None) -> PrintCarbon:
+    """The print's footprint: the hub's profile (location, process, material, feedstock and
+    last-mile legs) with this print's metered energy, on the OEM's declared baseline."""
+    try:
+        inputs = json.loads(profile.read_text())
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read the carbon profile {profile}: {exc}", EXIT_USAGE)
+    if not isinstance(inputs, dict):
+        fail(f"the carbon profile {profile} is not a JSON object", EXIT_USAGE)
+    inputs = {**inputs, "print_energy_kwh": energy_kwh,
+              "print_energy_tier": None if energy_kwh is None else "primary"}  # fmt: skip
+    return hub.print_footprint(licence_id, actual_from_dict(inputs, str(profile)))
+
+
 @print_app.command("attest")
 def attest(
     licence_id: LicenceId, serial: Serial, identity: As, machine: Machine, lot: Lot,
@@ -52,11 +70,25 @@ def attest(
         str | None,
         typer.Option(metavar="NAME", help="Sign only; this identity submits (relayer)."),
     ] = None,
+    carbon_profile: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="The hub's carbon profile (JSON; docs/carbon.md): "
+                     "commit this print's logistics footprint with the attestation."),
+    ] = None,
+    energy_kwh: Annotated[
+        float | None,
+        typer.Option(metavar="KWH", help="This print's metered energy (with --carbon-profile)."),
+    ] = None,
 ) -> None:  # fmt: skip
     """Attest one printed part (directly, or signed by the hub and relayed)."""
+    if energy_kwh is not None and carbon_profile is None:
+        fail("--energy-kwh goes with --carbon-profile", EXIT_USAGE)
     with open_ledger() as ledger, guarded():
         hub = Hub(ledger, load_identity(identity))
         part = _part(licence_id, serial, machine, lot, report)
+        if carbon_profile is not None:
+            part = dataclasses.replace(part, carbon=_carbon(hub, licence_id, carbon_profile,
+                                                            energy_kwh))  # fmt: skip
         if relay_by:
             from eth_account import Account
 
@@ -110,8 +142,21 @@ def _record(
     ledger: Ledger, actor: Identity, licence_id: str, serial: str, machine: str, lot: str,
     report: Path | None,
 ) -> PrintRecord:  # fmt: skip
-    """The attested record of a part, rebuilt from its fields (report hashed as stored)."""
+    """The attested record of a part: as the ledger has it when the given machine and lot match
+    it (its evidence hash may name a footprint), else rebuilt from the fields (report hashed as
+    stored)."""
     part = _part(licence_id, serial, machine, lot, report)
+    rebuilt = part.record(bytes(32))
+    try:
+        design = read_licence(ledger, licence_id).design_id
+        attested = Auditor(ledger).provenance(design, serial).record
+    except (UnknownPrint, UnknownLicence):
+        attested = None
+    if attested is not None and (attested.machine_id, attested.material_lot_hash) == (
+        rebuilt.machine_id,
+        rebuilt.material_lot_hash,
+    ):
+        return attested
     return part.record(Hub(ledger, actor).evidence_hash(part))
 
 

@@ -30,10 +30,11 @@ from partledger.index.footprints import FootprintsReport, footprint_reader, inge
 from partledger.index.rpc import JsonRpc
 from partledger.index.store import Store
 from partledger.reconcile.findings import Finding, Severity
+from partledger.sdk.baseline import InvalidBaselineDeclaration, read_baseline_declaration
 from partledger.sdk.batches import read_batch_document
-from partledger.sdk.ledger import Ledger
+from partledger.sdk.ledger import REGISTRY, Ledger
 from partledger.sdk.print_evidence import parse_print_evidence
-from partledger.storage import BlobCorruptedError, BlobNotFoundError, blob_digest
+from partledger.storage import BlobCorruptedError, BlobNotFoundError, StorageError, blob_digest
 
 ZERO = b"\x00" * 32
 MERKLE_BATCH_KIND = b'"kind": "partledger/merkle-batch/v1"'
@@ -214,6 +215,18 @@ def _is_anchored_batch(ledger: Ledger, blob_id: str, roots: set[bytes]) -> bool:
     return root in roots
 
 
+def _is_baseline_declaration(ledger: Ledger, blob_id: str) -> bool:
+    """A design's carbon baseline, signed by its current owner, is referenced by the design
+    (licence terms name it, but they are sealed: the reconciler recognises the public,
+    signed declaration and asks the chain who owns the design)."""
+    try:
+        declaration = read_baseline_declaration(ledger.store, blob_id)
+        owner = ledger.view(REGISTRY, "design", bytes.fromhex(declaration.design_id[2:]))[0]
+    except (InvalidBaselineDeclaration, StorageError, OSError, ValueError):
+        return False
+    return str(owner).lower() == declaration.declared_by.lower()
+
+
 def check_orphans(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
     """Blobs nothing refers to, older than the grace period (e.g. a crash before registering)."""
     referenced = referenced_blobs(ledger, engine)
@@ -227,6 +240,8 @@ def check_orphans(ledger: Ledger, engine: Engine, options: Options) -> list[Find
         if age < options.orphan_grace.total_seconds():
             continue
         if _is_anchored_batch(ledger, blob_id, roots):
+            continue
+        if _is_baseline_declaration(ledger, blob_id):
             continue
         findings.append(
             Finding(
@@ -659,6 +674,8 @@ def check_footprints(ledger: Ledger, engine: Engine, options: Options) -> list[F
         rows = conn.execute(query).all()
     findings = []
     for block, log_index, leaf, licence_id, serial, evidence, footprint, status, detail in rows:
+        if status == FOOTPRINT_MISSING and footprint is None:
+            continue  # the evidence blob itself is missing: print.quality_report.missing says so
         where = f"block {block}, log {log_index}" + (f", leaf {leaf}" if leaf >= 0 else "")
         what = f"print {'0x' + _hex(serial)} of licence {'0x' + _hex(licence_id)} ({where})"
         ids = {

@@ -15,6 +15,7 @@ from web3 import Web3
 
 from partledger.carbon import (
     Actual,
+    CarbonError,
     Footprint,
     FootprintCalculator,
     default_factor_set,
@@ -101,6 +102,10 @@ class HubRecord:
         if not self.registered:
             raise UnknownHub("UnknownHub", {"hub": self.address})
         return self
+
+
+class HubLocationMismatch(CarbonError):
+    """A footprint's hub location is not the hub's on-chain UN/LOCODE."""
 
 
 class MissingBaseline(PartLedgerError, LookupError):
@@ -286,6 +291,12 @@ class Hub:
             raise MissingBaseline(
                 f"licence {licence_id} names no carbon baseline: the OEM declares one "
                 "(partledger carbon baseline) and names it in the licence terms"
+            )
+        on_chain = HubRecord.read(self.ledger, self.address).locode
+        if actual.hub_locode.upper() != on_chain.upper():
+            raise HubLocationMismatch(
+                f"the print's hub location {actual.hub_locode!r} is not this hub's on-chain "
+                f"UN/LOCODE {on_chain!r}"
             )
         footprint = self._calculator.for_print(declaration.baseline, actual)
         return PrintCarbon(footprint, declaration.blob_id)
