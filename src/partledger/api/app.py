@@ -24,10 +24,13 @@ from partledger.api.routers import (
     hub,
     licences,
     ops,
+    pact,
     parts,
     prints,
 )
+from partledger.api.services.carbon_pact import index_footprint_source
 from partledger.api.services.context import ServiceContext
+from partledger.api.services.products import product_records
 from partledger.crypto import Identity
 from partledger.runtime import Runtime
 
@@ -88,8 +91,12 @@ def create_app(
     problems.install(app)
     docs.install(app, public_provenance=runtime.settings.api_public_provenance)
     for module in (health, ops, auth, designs, licences, hub, access, prints, audit, parts,
-                   auditor_views, audit_session, carbon):  # fmt: skip
+                   auditor_views, audit_session, carbon, pact):  # fmt: skip
         app.include_router(module.router)
+    app.include_router(carbon.pages)
+    app.state.pact_source = index_footprint_source(
+        context.index_engine, product_records(app.state, context.engine), context.ledger.now
+    )
     app.add_exception_handler(SignInRequired, audit_session.redirect_to_sign_in)
     app.add_middleware(
         RequestContext,

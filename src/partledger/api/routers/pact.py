@@ -22,8 +22,10 @@ Errors of the ``/3`` actions are the spec's ``Error`` object ``{"code",
 "message"}`` (codes BadRequest, AccessDenied, TokenExpired, NotFound, ...), as
 ``application/json``; an invalid or missing token is 401, an expired one 401
 ``TokenExpired``. Credentials come from ``PARTLEDGER_PACT_CLIENT_ID`` and
-``PARTLEDGER_PACT_CLIENT_SECRET``; while either is unset every route answers 404.
-Footprints come from ``app.state.pact_source`` (a :class:`FootprintSource`).
+``PARTLEDGER_PACT_CLIENT_SECRET``; while either is unset, or ``app.state.pact_source`` is
+None, every route answers 404. Footprints come from ``app.state.pact_source`` (a
+:class:`FootprintSource`; the service wires
+``partledger.api.services.carbon_pact.IndexFootprintSource`` over its index).
 These routes are left out of the service's OpenAPI document: PACT publishes
 its own.
 """
@@ -132,7 +134,7 @@ def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
 async def token(request: Request) -> Response:
     """Action Authenticate: OAuth 2.0 client credentials grant."""
     expected = _credentials()
-    if expected is None:
+    if expected is None or _source_of(request) is None:
         return _disabled()
     form = await request.form()
     client_id = form.get("client_id")
@@ -167,7 +169,7 @@ async def token(request: Request) -> Response:
 
 def _authorize(request: Request) -> JSONResponse | None:
     """None if the bearer token is valid; else the 401 (or 404 when disabled) to answer."""
-    if _credentials() is None:
+    if _credentials() is None or _source_of(request) is None:
         return _disabled()
     header = request.headers.get("authorization", "")
     challenge = 'Bearer realm="pact"'
@@ -184,8 +186,13 @@ def _authorize(request: Request) -> JSONResponse | None:
     return None
 
 
-def _source(request: Request) -> list[dict[str, Any]]:
+def _source_of(request: Request) -> FootprintSource | None:
     source: FootprintSource | None = getattr(request.app.state, "pact_source", None)
+    return source
+
+
+def _source(request: Request) -> list[dict[str, Any]]:
+    source = _source_of(request)
     return [] if source is None else list(source.footprints())
 
 
@@ -317,7 +324,11 @@ def get_footprint(footprint_id: str, request: Request) -> Response:
         wanted = str(uuid.UUID(footprint_id))
     except ValueError:
         return _error(400, "BadRequest", "the footprint id must be a UUID")
-    for pf in _source(request):
+    try:
+        found = _source(request)
+    except (KeyError, ValueError, TypeError):
+        return _error(500, "InternalError", "a stored footprint is malformed")
+    for pf in found:
         if str(pf.get("id", "")).lower() == wanted:
             return JSONResponse({"data": pf})
     return _error(404, "NotFound", "The requested footprint could not be found.")
