@@ -11,6 +11,7 @@ changed byte is caught even in fields no proof covers. Format: ``docs/passport.m
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ from typing import Any
 
 from web3.types import RPCEndpoint
 
+from partledger.carbon import parse_footprint_document
 from partledger.chain import ids
 from partledger.passport import jws
+from partledger.passport.carbon import carbon_section, emissions_scorecard
 from partledger.passport.credentials import envelope, part_url
 from partledger.passport.facts import PartFacts
 from partledger.passport.jws import did_pkh
@@ -170,11 +173,16 @@ def export_bundle(
     header_time = int(str(at_print["header"]["timestamp"]), 16)
     dte, dcc = facts.dte(header_time), facts.dcc()
     country = bytes(ledger.view(PRINT_LEDGER, "hub", ids.hub_of_licence(p.record.licence_id))[1])
+    carbon = carbon_section(ledger.store, p.record.quality_report_hash)
+    footprint = None
+    if carbon is not None:
+        footprint = parse_footprint_document(base64.b64decode(carbon["footprint"]))
     dpp = facts.dpp(
         dte, dcc, print_time=header_time, country=country[:2].decode(errors="replace"),
         issuer=did_pkh(ledger.deployment.chain_id, _address(signer_key)),
         issuer_name=signer_name, issued_at=int(time.time()),
         product_name=product_name or f"Part {p.serial_number}",
+        emissions=emissions_scorecard(footprint) if footprint is not None else None,
     )  # fmt: skip
     payload = {
         "kind": BUNDLE_KIND,
@@ -207,6 +215,8 @@ def export_bundle(
             "dcc": dcc,
         },
     }
+    if carbon is not None:
+        payload["carbon"] = carbon
     body = canonical(payload)
     return {
         "kind": BUNDLE_KIND,

@@ -9,8 +9,8 @@
   and the certifier's own transaction, which the state proofs show took effect.
 - The **DPP** is the passport proper, issued and signed (enveloped ``vc+jwt``, ES256K) by the
   account exporting it, linking the DCC and DTE by SHA-256 (``conformityEvidence``,
-  ``traceabilityEvent``). ``emissionsScorecard`` is left for the carbon work (UNTP requires all
-  four of its fields once present).
+  ``traceabilityEvent``), and carries the part's ``emissionsScorecard`` when the print committed
+  a carbon footprint (``partledger.passport.carbon``).
 
 Field names follow the UNTP 0.6.1 JSON schemas (notes: ``docs/research-untp-0.6.1.md``). UNTP
 asks for ``did:web`` issuers; PartLedger's issuers are the chain's accounts, so they are
@@ -179,8 +179,10 @@ def build_dpp(
     *, chain_id: int, url: str, serial_number: str, design_id: str, hub: str, country: str,
     print_time: int, issuer: str, issuer_name: str, issued_at: int, product_name: str,
     dte: dict[str, Any], dcc: dict[str, Any] | None, standard: str | None,
+    emissions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The part's Digital Product Passport (item level), linking its DCC and DTE by hash."""
+    """The part's Digital Product Passport (item level), linking its DCC and DTE by hash, with
+    its ``emissionsScorecard`` when the print committed a carbon footprint."""
     hub_did = jws.did_pkh(chain_id, hub)
     product: dict[str, Any] = {
         "type": ["Product"],
@@ -212,6 +214,8 @@ def build_dpp(
             }
         ],
     }
+    if emissions is not None:
+        subject["emissionsScorecard"] = emissions
     if dcc is not None and standard is not None:
         subject["conformityClaim"] = [
             {

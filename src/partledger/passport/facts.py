@@ -83,10 +83,12 @@ class PartFacts:
     def dpp(
         self, dte: dict[str, Any], dcc: dict[str, Any] | None, *, print_time: int, country: str,
         issuer: str, issuer_name: str, issued_at: int, product_name: str,
+        emissions: dict[str, Any] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         return credentials.build_dpp(
             chain_id=self.chain_id, url=self.url, serial_number=self.serial_number,
             design_id=self.design_id, hub=self.hub, country=country, print_time=print_time,
             issuer=issuer, issuer_name=issuer_name, issued_at=issued_at,
             product_name=product_name, dte=dte, dcc=dcc, standard=self.standard,
+            emissions=emissions,
         )  # fmt: skip

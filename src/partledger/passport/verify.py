@@ -15,9 +15,11 @@ from typing import Any
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from partledger.carbon import Footprint
 from partledger.chain import ids, merkle
 from partledger.passport import credentials, jws
 from partledger.passport.bundle import BUNDLE_KIND, SlotRef, canonical, print_slots, status_slots
+from partledger.passport.carbon import check_carbon, emissions_scorecard
 from partledger.passport.facts import PartFacts
 from partledger.proofs import (
     HeaderError,
@@ -64,7 +66,12 @@ def verify_bundle(
         at_print = _Snapshot(payload, "atPrint", "print", claims, trusted or {}, node)
         at_export = _Snapshot(payload, "atExport", "export", claims, trusted or {}, node)
         _check_print(payload, at_print, claims)
-        _check_credentials(payload, at_print, claims)
+        footprint = check_carbon(
+            payload.get("carbon"), _record(payload).quality_report_hash,
+            str(payload["part"]["designId"]), str(at_print.values["design"]["owner"]),
+            lambda name, passed, detail: _claim(claims, name, passed, detail),
+        )  # fmt: skip
+        _check_credentials(payload, at_print, claims, footprint)
         _check_status(payload, at_print, at_export, claims)
     except _Failed as failure:
         claims.append(failure.claim)
@@ -401,7 +408,9 @@ def _check_status(
     )
 
 
-def _check_credentials(payload: Mapping[str, Any], snap: _Snapshot, claims: list[Claim]) -> None:
+def _check_credentials(
+    payload: Mapping[str, Any], snap: _Snapshot, claims: list[Claim], footprint: Footprint | None
+) -> None:
     """The DTE and DCC say exactly what the proven state says; the DPP is signed and links them."""
     creds = payload["credentials"]
     part = payload["part"]
@@ -449,6 +458,13 @@ def _check_credentials(payload: Mapping[str, Any], snap: _Snapshot, claims: list
         (product.get("countryOfProduction", country.upper()) == country.upper(), "its country"),
         ([x.get("hashDigest") for x in links] == [credentials.digest(dte)], "links this DTE"),
         ([x.get("hashDigest") for x in evidence] == dcc_links, "links this DCC"),
+        (
+            subject.get("emissionsScorecard")
+            == (emissions_scorecard(footprint) if footprint is not None else None),
+            "its emissions scorecard is the proven footprint's"
+            if footprint is not None
+            else "claims no emissions scorecard",
+        ),
     )
     failed = [text for ok, text in checks if not ok]
     _claim(claims, "credentials.dpp", not failed,

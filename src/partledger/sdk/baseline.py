@@ -29,6 +29,7 @@ __all__ = [
     "BaselineDeclaration",
     "InvalidBaselineDeclaration",
     "declare_baseline",
+    "parse_baseline_declaration",
     "read_baseline_declaration",
 ]
 
@@ -82,7 +83,13 @@ def declare_baseline(
 
 def read_baseline_declaration(store: BlobStore, blob_id: str) -> BaselineDeclaration:
     """Read and check a declaration: canonical, well formed, signed by ``declared_by``."""
-    data = get_bytes(store, blob_id, max_bytes=MAX_DECLARATION_BYTES)
+    return parse_baseline_declaration(
+        get_bytes(store, blob_id, max_bytes=MAX_DECLARATION_BYTES), blob_id
+    )
+
+
+def parse_baseline_declaration(data: bytes, blob_id: str) -> BaselineDeclaration:
+    """Check a declaration's bytes: canonical, well formed, signed by ``declared_by``."""
     try:
         document = json.loads(data)
         body, signature = document["declaration"], document["signature"]
