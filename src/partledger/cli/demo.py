@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from eth_account import Account
 from web3 import Web3
 
 from partledger.cli.app import app
 from partledger.cli.audit import print_report, provenance_report
 from partledger.cli.common import Output, console, fail, guarded, open_ledger, settings
+from partledger.cli.demo_carbon import CarbonNetwork, print_carbon_network, run_carbon_network
 from partledger.crypto import Identity
 from partledger.passport.credentials import part_url
 from partledger.runtime import deployer_account
@@ -64,8 +67,18 @@ def _step(text: str) -> None:
 
 
 @app.command()
-def demo() -> None:
-    """Register a design, license a hub, fetch, print, attest and audit — on the local chain."""
+def demo(
+    carbon: Annotated[
+        bool,
+        typer.Option(
+            "--carbon/--no-carbon",
+            help="Also build the carbon network (a Frankfurt warehouse vs four hubs near "
+            "customers) and report baseline, actual and avoided kg CO2e, a chart and ESRS E1.",
+        ),
+    ] = True,
+) -> None:
+    """Register a design, license a hub, fetch, print, attest and audit — on the local chain;
+    then (``--no-carbon`` skips it) what printing at four hubs does to logistics CO2e."""
     if not settings().uses_local_chain:
         fail("the demo runs on the embedded local chain only (unset PARTLEDGER_RPC_URL)", 1)
     work = settings().data_dir / "demo"
@@ -113,17 +126,31 @@ def demo() -> None:
         auditor = Auditor(ledger)
         found = auditor.provenance(design.design_id, serial)
         verification = auditor.verify(found)
+        network: CarbonNetwork | None = None
+        if carbon:
+            network = run_carbon_network(
+                ledger, admin=admin, oem=oem, certifier=certifier,
+                funded=lambda name: _funded(ledger, name), design_file=sample_design,
+                work=work, step=_step,
+            )  # fmt: skip
     config = settings()
     origin = config.api_origin or f"http://{config.api_host}:{config.api_port}"
     page = part_url(origin, design.design_id, serial)
     report = provenance_report(found, verification) | {"part_url": page}
+    if network is not None:
+        report["carbon"] = network.to_json()
 
     def human() -> None:
         print_report(found, verification)
         console.print(f"the part's page: {page}  (served by `bash scripts/run.sh`)", soft_wrap=True)
         console.print(f"its passport:    partledger passport export {design.design_id} {serial} "
                       "--as NAME -o part.passport.json", soft_wrap=True)  # fmt: skip
+        if network is not None:
+            print_carbon_network(network)
 
     Output.show(report, human)
     if not verification.ok:
         fail(f"claims failed: {', '.join(verification.failed)}", 5)
+    if network is not None and not network.verified:
+        failed = [p["serial"] for p in network.prints if not p["verified"]]
+        fail(f"carbon prints not verified: {', '.join(failed)}", 5)
