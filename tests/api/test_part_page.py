@@ -9,6 +9,8 @@ import re
 import zxingcpp
 from api.support import Service
 from PIL import Image
+from sdk.test_footprint_claims import SingaporeHub, air_baseline, singapore
+from sdk.test_footprint_claims import sg as sg
 
 from helpers.world import METADATA, ONE_DAY, STANDARD
 from partledger.passport import verify_bundle
@@ -74,3 +76,29 @@ def test_a_recalled_part_is_impossible_to_miss(service: Service) -> None:
     ctx.audit.head = service.world.ledger.w3.eth.block_number
     page = service.client.get(f"/p/{design_id}/PG-3", headers={"accept": "text/html"})
     assert 'class="banner recalled"' in page.text and "RECALLED — do not use this part" in page.text
+
+
+def test_a_part_with_a_footprint_shows_it_and_its_passport_carries_the_scorecard(
+    service: Service, sg: SingaporeHub
+) -> None:
+    world = service.world
+    design = world.oem.register_design(world.design_file(size=4_000), METADATA).design_id
+    declared = world.oem.declare_baseline(design, air_baseline(design))
+    licence = world.oem.issue_licence(
+        design, sg.hub.address, max_prints=2, valid_until=world.now() + ONE_DAY,
+        terms={"carbon_baseline": declared.blob_id},
+    ).licence_id  # fmt: skip
+    carbon = sg.hub.print_footprint(licence, singapore())
+    sg.hub.attest_print(PrintInput(licence, "CO2-PAGE", sg.machine, "LOT-1", None, carbon))
+    page = service.client.get(f"/p/{design}/CO2-PAGE", headers={"accept": "text/html"}).text
+    fp = carbon.footprint
+    assert "Logistics carbon" in page and "VERIFIED" in page
+    assert f'avoided <strong id="carbon-avoided">{fp.avoided_kg_co2e:.2f} kg CO2e' in page
+    assert "DEFRA → SGCHG (air), 2.5 kg" in page
+    for name in ("carbon.footprint", "carbon.baseline"):
+        assert f'data-claim="{name}"><span class="pass">' in page
+    credential = service.client.get(
+        f"/p/{design}/CO2-PAGE", headers={"accept": "application/vc+ld+json"}
+    ).json()
+    card = open_envelope(credential)[0]["credentialSubject"]["emissionsScorecard"]
+    assert card["carbonFootprint"] == round(fp.actual_kg_co2e, 6)

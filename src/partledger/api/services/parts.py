@@ -17,6 +17,8 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from partledger.api.services.products import ProductRecords
+from partledger.carbon import Footprint
+from partledger.carbon.model import place_label
 from partledger.chain.ledger_errors import UnknownPrint
 from partledger.passport import export_bundle
 from partledger.passport.credentials import part_url
@@ -117,7 +119,9 @@ class PartService:
 
         def build() -> dict[str, Any]:
             p, verification = self._provenance(design_id, serial)
-            return self._build(p, verification, product)
+            built = self._build(p, verification, product)
+            built["carbon"] = _carbon_view(self.auditor.footprint(p).footprint)
+            return built
 
         view: dict[str, Any] = self._cached(self._cache, CACHE_SIZE, design_id, serial, product,
                                             build)  # fmt: skip
@@ -251,3 +255,25 @@ class PartService:
         """Raise ``PartNotFound`` unless the part is on the ledger."""
         to_bytes32(design_id, "design id")
         self.view(design_id, serial)
+
+
+def _carbon_view(footprint: Footprint | None) -> dict[str, Any] | None:
+    """What the page says about the part's logistics footprint (``None``: it carries none)."""
+    if footprint is None:
+        return None
+    baseline = footprint.baseline
+    stops = [place_label(baseline.origin)] + [place_label(leg.destination) for leg in baseline.legs]
+    modes = ", ".join(leg.mode.value for leg in baseline.legs)
+    share = (
+        footprint.avoided_kg_co2e / footprint.baseline_kg_co2e if footprint.baseline_kg_co2e else 0
+    )
+    return {
+        "baseline_kg": footprint.baseline_kg_co2e,
+        "actual_kg": footprint.actual_kg_co2e,
+        "avoided_kg": footprint.avoided_kg_co2e,
+        "avoided_percent": round(100 * share),
+        "default_percent": round(100 * footprint.default_share),
+        "baseline_route": f"{' → '.join(stops)} ({modes}), {baseline.shipped_mass_kg:g} kg",
+        "method": footprint.method,
+        "factor_set": footprint.factor_set_version,
+    }
