@@ -27,7 +27,7 @@ from partledger.chain.ledger_errors import NotDesignOwner
 from partledger.sdk import Auditor, Hub, Oem, PrintInput
 from partledger.sdk.admin import Role
 from partledger.sdk.baseline import declare_baseline
-from partledger.sdk.hub import HubLocationMismatch, MissingBaseline
+from partledger.sdk.hub import HubLocationMismatch, MissingBaseline, relay_attestation
 from partledger.sdk.print_evidence import PrintEvidence, print_evidence_document
 from partledger.storage import put_bytes
 
@@ -94,7 +94,11 @@ def test_direct_batch_and_anchored_prints_carry_a_footprint_the_auditor_recomput
     sg.hub.attest_print(PrintInput(licence, "CO2-1", sg.machine, "L", b"QA ok", carbon))
     sg.hub.attest_prints([PrintInput(licence, "CO2-2", sg.machine, "L", None, carbon)])
     sg.hub.anchor_batch([PrintInput(licence, "CO2-3", sg.machine, "L", None, carbon)])
-    for serial in ("CO2-1", "CO2-2", "CO2-3"):
+    part = PrintInput(licence, "CO2-4", sg.machine, "L", None, carbon)
+    signed = sg.hub.sign_attestation(part, deadline=world.now() + 3600)
+    relay_attestation(world.ledger, world.certifier.account, signed)  # any funded relayer
+    assert Auditor(world.ledger).provenance(design, "CO2-4").attestation.kind == "relayed"
+    for serial in ("CO2-1", "CO2-2", "CO2-3", "CO2-4"):
         claims = _claims(world, design, serial)
         assert claims["carbon.footprint"][0], claims["carbon.footprint"]
         assert "kg CO2e avoided" in claims["carbon.footprint"][1]
