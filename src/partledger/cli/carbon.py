@@ -3,6 +3,11 @@
 Read from the local SQL index (synced first, footprints included): prints, baseline, actual and
 avoided t CO2e (avoided also as % of the baseline) and the share resting on default-tier data,
 per month, hub or design, for an OEM's designs, a hub or a design.
+
+``--view scope3`` (GHG Protocol Scope 3 categories) and ``--view esrs`` (ESRS E1-6) give the same
+figures as reporting views (``partledger.carbon.disclosure``), as markdown (``--format table`` or
+``markdown``), CSV or JSON; ``--chart FILE.svg|FILE.png`` also writes the avoided-per-month
+(``--by month``) or avoided-per-hub (``--by hub``) chart (``partledger.carbon.charts``).
 """
 
 from __future__ import annotations
@@ -11,16 +16,29 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from sqlalchemy import Engine, select
 
 from partledger.cli.app import app, group
-from partledger.cli.common import EXIT_USAGE, Output, console, fail, guarded, open_ledger, say
-from partledger.cli.format import iso, plural, table
+from partledger.cli.common import (
+    EXIT_INFRA,
+    EXIT_USAGE,
+    Output,
+    console,
+    fail,
+    guarded,
+    open_ledger,
+    say,
+)
+from partledger.cli.format import err, iso, plural, table
 from partledger.cli.identities import address_of_name
 from partledger.cli.reconcile import synced_index
+from partledger.index import schema
 from partledger.index.carbon_queries import CarbonReports, CarbonRow, total
+from partledger.index.footprints import INGESTED
 
 carbon_app = group("Logistics carbon footprints of prints (ISO 14083 / GLEC), from the index.")
 app.add_typer(carbon_app, name="carbon")
@@ -132,10 +150,37 @@ def report(
         Literal["month", "hub", "design"] | None,
         typer.Option("--by", help="One row per month (UTC), hub or design."),
     ] = None,
+    view: Annotated[
+        Literal["rows", "scope3", "esrs"],
+        typer.Option(
+            "--view",
+            help="rows (the totals), scope3 (GHG Protocol Scope 3 categories, kg CO2e) or esrs "
+            "(ESRS E1-6 gross emissions, t CO2e); avoided emissions stay a separate memo.",
+        ),
+    ] = "rows",
     fmt: Annotated[
-        Literal["table", "csv", "json"],
-        typer.Option("--format", help="table (people), csv (spreadsheets) or json."),
+        Literal["table", "csv", "json", "markdown"],
+        typer.Option(
+            "--format",
+            help="table (people), csv (spreadsheets), json, or markdown (scope3/esrs views; "
+            "their table is markdown).",
+        ),
     ] = "table",
+    last_mile_paid: Annotated[
+        bool,
+        typer.Option(
+            "--last-mile-paid/--last-mile-not-paid",
+            help="Scope 3: the OEM pays for the last mile (category 4) or not (category 9).",
+        ),
+    ] = True,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart",
+            metavar="FILE.svg|FILE.png",
+            help="Also write the chart: avoided per month (--by month) or per hub (--by hub).",
+        ),
+    ] = None,
 ) -> None:
     """Carbon footprint of the prints in a period: prints, baseline, actual and avoided
     t CO2e (avoided also as % of baseline), and the share resting on default-tier data.
@@ -150,11 +195,21 @@ def report(
     since, until = _moment(date_from, "--from", end=False), _moment(date_to, "--to", end=True)
     if until <= since:
         fail(f"--to {date_to} is before --from {date_from}: an empty period", EXIT_USAGE)
+    chart_format = _chart_format(chart, by)
+    if fmt == "markdown" and view == "rows":
+        fail("--format markdown is for --view scope3 or esrs", EXIT_USAGE)
     with open_ledger() as ledger, guarded(), synced_index(ledger) as index:
         rows = CarbonReports(index.engine).carbon_totals(
             oem=oem_address, hub=hub_address, design_id=design_id, since=since, until=until,
             group_by=by,
         )  # fmt: skip
+        versions = "" if view != "esrs" else _factor_sets(index.engine, rows, since, until,
+                                                        hub_address, design_id)  # fmt: skip
+    if chart is not None and chart_format is not None:
+        _write_chart(chart, rows, by, chart_format)
+    if view != "rows":
+        _show_view(view, fmt, rows, last_mile_paid, versions)
+        return
     filters = {"oem": oem_address, "hub": hub_address, "design": design_id}
     data: dict[str, Any] = {
         "filters": {k: v for k, v in filters.items() if v is not None},
@@ -209,3 +264,70 @@ def _human(data: dict[str, Any], by: str | None, whose: str, period: str) -> Non
     body.append(cells(data["total"], "total"))
     title = f"Carbon footprint of {plural(data['total']['prints'], 'print')} — {whose}, {period}"
     console.print(table(title, columns, body))
+
+
+def _chart_format(chart: Path | None, by: str | None) -> Literal["svg", "png"] | None:
+    if chart is None:
+        return None
+    if by not in ("month", "hub"):
+        fail("--chart needs --by month (avoided per month) or --by hub (avoided per hub)",
+             EXIT_USAGE)  # fmt: skip
+    suffix = chart.suffix.lower()
+    if suffix == ".svg":
+        return "svg"
+    if suffix == ".png":
+        return "png"
+    fail(f"--chart {chart}: the file name must end in .svg or .png", EXIT_USAGE)
+
+
+def _write_chart(path: Path, rows: list[CarbonRow], by: str | None, fmt: Literal["svg", "png"]
+                 ) -> None:  # fmt: skip
+    from partledger.carbon.charts import avoided_by_hub_chart, avoided_by_month_chart
+
+    draw = avoided_by_month_chart if by == "month" else avoided_by_hub_chart
+    try:
+        path.write_bytes(draw(rows, fmt))
+    except OSError as exc:
+        fail(f"cannot write the chart to {path}: {exc.strerror or exc}", EXIT_INFRA)
+    err.print(f"chart written to {path}", soft_wrap=True, highlight=False, markup=False)
+
+
+def _factor_sets(
+    engine: Engine, rows: list[CarbonRow], since: int, until: int, hub: str | None,
+    design: str | None,
+) -> str:  # fmt: skip
+    """The factor-set versions of the footprints in the period (hub/design filters applied)."""
+    if not rows:
+        return "none (no footprint in the period)"
+    f = schema.print_footprints.c
+    query = (
+        select(f.factor_set_version)
+        .where(f.status == INGESTED, f.block_time >= since, f.block_time < until)
+        .distinct()
+    )
+    if hub is not None:
+        query = query.where(f.hub == bytes.fromhex(hub[2:]))
+    if design is not None:
+        query = query.where(f.design_id == bytes.fromhex(design[2:]))
+    with engine.connect() as conn:
+        versions = sorted({str(v) for (v,) in conn.execute(query) if v})
+    return ", ".join(versions) or "unknown"
+
+
+def _show_view(
+    view: str, fmt: str, rows: list[CarbonRow], last_mile_paid: bool, versions: str
+) -> None:
+    from partledger.carbon.disclosure import e1_disclosure, scope3_view
+
+    shown = (
+        scope3_view(rows, last_mile_paid_by_reporting_company=last_mile_paid)
+        if view == "scope3"
+        else e1_disclosure(rows, factor_set_version=versions,
+                           last_mile_paid_by_reporting_company=last_mile_paid)
+    )  # fmt: skip
+    if fmt == "json" or Output.json_mode:
+        Output.show(shown.to_dict())
+    elif fmt == "csv":
+        typer.echo(shown.to_csv(), nl=False)
+    else:
+        typer.echo(shown.to_markdown(), nl=False)
