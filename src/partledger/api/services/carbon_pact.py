@@ -48,7 +48,14 @@ from partledger.index.carbon_queries import CarbonReports
 from partledger.index.footprints import INGESTED
 from partledger.index.queries import to_bytes
 
-__all__ = ["ENV", "IndexFootprintSource", "PactSettings", "pact_settings", "reporting_periods"]
+__all__ = [
+    "ENV",
+    "IndexFootprintSource",
+    "PactSettings",
+    "index_footprint_source",
+    "pact_settings",
+    "reporting_periods",
+]
 
 log = logging.getLogger(__name__)
 
