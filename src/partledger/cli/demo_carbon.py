@@ -189,7 +189,18 @@ def figures(row: CarbonRow) -> dict[str, Any]:
         "transport_avoided_kg": row.baseline_kg - transport,
         "transport_avoided_pct": _pct(row.baseline_kg - transport, row.baseline_kg),
         "default_share_pct": _pct(row.default_kg, row.baseline_kg + row.actual_kg),
+        "break_even_kwh": break_even_kwh(row),
     }
+
+
+def break_even_kwh(row: CarbonRow) -> float | None:
+    """The print energy per part (kWh, the same at every print of ``row``) at which avoided
+    would be zero: electricity scales with the kWh, so it is the illustrative figure times
+    transport-only avoided / electricity. ``None`` when transport alone avoids nothing."""
+    saved = row.baseline_kg - row.feedstock_kg - row.last_mile_kg
+    if saved <= 0 or row.electricity_kg <= 0:
+        return None
+    return PRINT_ENERGY_KWH * saved / row.electricity_kg
 
 
 @dataclass
@@ -399,6 +410,10 @@ def _p(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} %"
 
 
+def _kwh(value: float | None) -> str:
+    return "none" if value is None else f"{value:.1f}"
+
+
 def scenario_label(scenario: str) -> str:
     return "air" if scenario == "air" else "surface (sea; road to IT)"
 
@@ -418,11 +433,13 @@ def print_carbon_network(network: CarbonNetwork) -> None:
         "routes are longer, the baseline is understated); no material or packaging "
         "production")  # fmt: skip
     columns = ("hub", "baseline", "prints", "baseline kg", "actual kg", "avoided kg",
-               "avoided %", "transport-only avoided %", "default data %")  # fmt: skip
+               "avoided %", "print electricity kg", "transport-only avoided %",
+               "break-even kWh/part", "default data %")  # fmt: skip
 
     def cells(name: str, scenario: str, f: dict[str, Any]) -> tuple[str, ...]:
         return (name, scenario, str(f["prints"]), _kg(f["baseline_kg"]), _kg(f["actual_kg"]),
-                _kg(f["avoided_kg"]), _p(f["avoided_pct"]), _p(f["transport_avoided_pct"]),
+                _kg(f["avoided_kg"]), _p(f["avoided_pct"]), _kg(f["electricity_kg"]),
+                _p(f["transport_avoided_pct"]), _kwh(f["break_even_kwh"]),
                 _p(f["default_share_pct"]))  # fmt: skip
 
     body = [cells(f"{r['hub']} {r['country']}", scenario_label(r["scenario"]), r)
@@ -432,9 +449,11 @@ def print_carbon_network(network: CarbonNetwork) -> None:
     body.append(cells("all hubs", "both", network.total))
     console.print(table("Baseline vs actual vs avoided, kg CO2e", columns, body))
     for scenario, f in network.scenarios.items():
-        say(f"{scenario} baseline: avoided {_p(f['avoided_pct'])} of the baseline "
-            f"({_kg(f['avoided_kg'])} of {_kg(f['baseline_kg'])} kg CO2e, print electricity "
-            f"counted); transport only: {_p(f['transport_avoided_pct'])}")  # fmt: skip
+        say(f"{scenario} baseline: transport only, avoided {_p(f['transport_avoided_pct'])} "
+            f"of the baseline's logistics emissions; with the illustrative print electricity "
+            f"counted, avoided {_p(f['avoided_pct'])} ({_kg(f['avoided_kg'])} of "
+            f"{_kg(f['baseline_kg'])} kg CO2e); break-even print energy "
+            f"{_kwh(f['break_even_kwh'])} kWh/part")  # fmt: skip
     say(f"default-tier data: {_p(network.total['default_share_pct'])} of baseline + actual")
     for fmt, path in network.charts.items():
         say(f"chart ({fmt}): {path}")
