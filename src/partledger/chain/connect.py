@@ -10,7 +10,15 @@ from partledger.chain.errors import RpcUnavailable
 
 def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
     """A ``Web3`` over HTTP to ``rpc_url``; raises ``RpcUnavailable`` if it does not answer."""
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    provider = HTTPProvider(
+        rpc_url,
+        request_kwargs={"timeout": timeout},
+        # web3 validates every eth_call against eth_chainId: ask the node once, not per call
+        # (only identity answers are cached; blocks and transactions never are: reorgs)
+        cache_allowed_requests=True,
+        cacheable_requests={"eth_chainId", "net_version", "web3_clientVersion"},
+    )
+    w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - a round trip proves the node answers
     except Exception as exc:

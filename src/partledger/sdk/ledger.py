@@ -34,6 +34,8 @@ class Ledger:
     journal: Journal
     confirmations: int = 0
     _senders: dict[str, TxSender] = field(default_factory=dict, repr=False)
+    _contracts: dict[str, Contract] = field(default_factory=dict, repr=False)
+    _functions: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(
@@ -55,9 +57,22 @@ class Ledger:
         )
 
     def contract(self, name: str) -> Contract:
-        """A web3 contract handle for deployed contract ``name``."""
-        address = Web3.to_checksum_address(self.deployment.address(name))
-        return self.w3.eth.contract(address=address, abi=load_artifact(name).abi)
+        """A web3 contract handle for deployed contract ``name`` (made once: building one
+        walks the whole ABI, which cost most of a provenance lookup)."""
+        handle = self._contracts.get(name)
+        if handle is None:
+            address = Web3.to_checksum_address(self.deployment.address(name))
+            handle = self.w3.eth.contract(address=address, abi=load_artifact(name).abi)
+            self._contracts[name] = handle
+        return handle
+
+    def _function(self, contract: str, fn: str) -> Any:
+        """The contract function ``fn`` (looked up by name once)."""
+        key = (contract, fn)
+        found = self._functions.get(key)
+        if found is None:
+            found = self._functions[key] = self.contract(contract).get_function_by_name(fn)
+        return found
 
     @property
     def registry(self) -> Contract:
@@ -94,7 +109,7 @@ class Ledger:
     def view(self, contract: str, fn: str, *args: Any) -> Any:
         """Call a view function; a revert raises its named error."""
         try:
-            return self.contract(contract).get_function_by_name(fn)(*args).call()
+            return self._function(contract, fn)(*args).call()
         except Exception as exc:
             if (revert := revert_from_exception(exc)) is not None:
                 raise revert from exc
