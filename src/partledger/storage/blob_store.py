@@ -8,7 +8,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from partledger.storage.errors import BlobCorruptedError, BlobTooLargeError, InvalidBlobIdError
+from partledger.storage.errors import (
+    BlobCorruptedError,
+    BlobTooLargeError,
+    InvalidBlobIdError,
+    StorageError,
+)
 
 BlobSource = BinaryIO | Iterable[bytes]
 
@@ -20,6 +25,22 @@ def check_blob_id(blob_id: str) -> str:
     if not isinstance(blob_id, str) or not _BLOB_ID.fullmatch(blob_id):
         raise InvalidBlobIdError(f"invalid blob id {blob_id!r}: expected 64 lowercase hex chars")
     return blob_id
+
+
+class BlobHashMismatchError(StorageError, ValueError):
+    """The bytes given to ``put`` do not hash to the ``expected_sha256``; nothing was stored."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(
+            f"the blob hashes to {actual}, not to the expected {expected}; nothing was stored"
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+def check_expected_sha256(expected_sha256: str | None) -> str | None:
+    """Validate an ``expected_sha256`` argument (``None`` passes: nothing expected)."""
+    return None if expected_sha256 is None else check_blob_id(expected_sha256)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +55,19 @@ class BlobInfo:
 class BlobStore(Protocol):
     """Content-addressed blob storage; a blob is visible only once completely written."""
 
-    def put(self, stream: BlobSource, *, max_bytes: int | None = None) -> BlobInfo:
-        """Store the bytes of ``stream``; return their SHA-256 id and size."""
+    def put(
+        self,
+        stream: BlobSource,
+        *,
+        max_bytes: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> BlobInfo:
+        """Store the bytes of ``stream``; return their SHA-256 id and size.
+
+        With ``expected_sha256`` (the id the caller knows already), bytes hashing to
+        anything else raise ``BlobHashMismatchError`` and nothing becomes visible; a
+        backend may use the known id to write the blob in place (S3: no copy).
+        """
         ...
 
     def open(self, sha256: str) -> BinaryIO:

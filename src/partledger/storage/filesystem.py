@@ -15,7 +15,13 @@ from typing import BinaryIO
 from partledger.crypto.allocator import keep_large_buffers_on_heap
 from partledger.crypto.atomic_file import fsync_directory
 from partledger.crypto.direct_io import DirectReader, DirectWriter
-from partledger.storage.blob_store import BlobInfo, BlobSource, check_blob_id
+from partledger.storage.blob_store import (
+    BlobHashMismatchError,
+    BlobInfo,
+    BlobSource,
+    check_blob_id,
+    check_expected_sha256,
+)
 from partledger.storage.errors import (
     BlobCorruptedError,
     BlobNotFoundError,
@@ -48,8 +54,18 @@ class FilesystemBlobStore:
         check_blob_id(sha256)
         return self.root / sha256[:2] / sha256
 
-    def put(self, stream: BlobSource, *, max_bytes: int | None = None) -> BlobInfo:
-        """Store ``stream`` (binary file or iterable of chunks) and return its id and size."""
+    def put(
+        self,
+        stream: BlobSource,
+        *,
+        max_bytes: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> BlobInfo:
+        """Store ``stream`` (binary file or iterable of chunks) and return its id and size.
+
+        With ``expected_sha256``, bytes hashing to anything else raise
+        ``BlobHashMismatchError``: the temporary file is removed, nothing is visible."""
+        check_expected_sha256(expected_sha256)
         keep_large_buffers_on_heap()
         limit = self.max_blob_bytes if max_bytes is None else min(max_bytes, self.max_blob_bytes)
         fd, temp_name = tempfile.mkstemp(prefix="blob.", suffix=".tmp", dir=self._tmp)
@@ -63,6 +79,8 @@ class FilesystemBlobStore:
             finally:
                 os.close(fd)
             sha256 = digest.hexdigest()
+            if expected_sha256 is not None and sha256 != expected_sha256:
+                raise BlobHashMismatchError(expected_sha256, sha256)
             final = self.path_of(sha256)
             with _write_errors():
                 final.parent.mkdir(exist_ok=True)

@@ -29,7 +29,13 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
-from partledger.storage.blob_store import BlobInfo, BlobSource, check_blob_id
+from partledger.storage.blob_store import (
+    BlobHashMismatchError,
+    BlobInfo,
+    BlobSource,
+    check_blob_id,
+    check_expected_sha256,
+)
 from partledger.storage.errors import (
     BlobCorruptedError,
     BlobNotFoundError,
@@ -185,51 +191,81 @@ class S3BlobStore:
         return f"{self._root}{sha256[:2]}/{sha256}"
 
     # -- writing -------------------------------------------------------------------------
-    def put(self, stream: BlobSource, *, max_bytes: int | None = None) -> BlobInfo:
-        """Store ``stream`` (binary file or iterable of chunks) and return its id and size."""
+    def put(
+        self,
+        stream: BlobSource,
+        *,
+        max_bytes: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> BlobInfo:
+        """Store ``stream`` (binary file or iterable of chunks) and return its id and size.
+
+        With ``expected_sha256`` the blob is uploaded straight to its final key (no
+        temporary object, no server-side copy) and the multipart upload is completed only
+        if the bytes hash to it: otherwise it is aborted (an incomplete upload is never
+        visible) and ``BlobHashMismatchError`` raised. A blob stored already is only
+        hashed, not uploaded again.
+        """
+        expected = check_expected_sha256(expected_sha256)
         limit = self.max_blob_bytes if max_bytes is None else min(max_bytes, self.max_blob_bytes)
-        digest = hashlib.sha256()
-        size = 0
-        pending: list[bytes] = []
-        pending_size = 0
+        if expected is not None and self.exists(expected):
+            return self._check_stored(stream, limit, expected)
+        parts = _PartSplitter(stream, self.part_size, limit)
         upload: _MultipartUpload | None = None
         try:
-            for chunk in _chunks(stream):
-                size += len(chunk)
-                if size > limit:
-                    raise BlobTooLargeError(limit)
-                digest.update(chunk)
-                pending.append(chunk)
-                pending_size += len(chunk)
-                while pending_size >= self.part_size:
-                    joined = b"".join(pending)
-                    part, rest = joined[: self.part_size], joined[self.part_size :]
-                    pending, pending_size = ([rest] if rest else []), len(rest)
-                    if upload is None:
-                        upload = self._start_upload()
-                    upload.submit(part)
-            sha256 = digest.hexdigest()
+            for part in parts:
+                if upload is None:
+                    upload = self._start_upload(None if expected is None else self.key_of(expected))
+                upload.submit(part)
+            sha256 = parts.digest.hexdigest()
+            if expected is not None and sha256 != expected:
+                raise BlobHashMismatchError(expected, sha256)
             if upload is None:
-                self._put_whole(sha256, b"".join(pending), digest.digest())
-                return BlobInfo(sha256, size)
-            if pending:
-                upload.submit(b"".join(pending))
-            pending = []
-            upload.complete()
+                self._put_whole(sha256, bytes(parts.rest), parts.digest.digest())
+                return BlobInfo(sha256, parts.size)
+            if parts.rest:
+                upload.submit(parts.rest)
+            parts.rest = bytearray()
+            uploaded = upload.finish()
+            if expected is not None:
+                self._complete_conditional(upload.key, upload.upload_id, uploaded)
+                return BlobInfo(sha256, parts.size)
+            with self._errors(f"completing upload {upload.key}", write=True):
+                self.client.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=upload.key,
+                    UploadId=upload.upload_id,
+                    MultipartUpload={"Parts": uploaded},
+                )
         except BaseException:
             if upload is not None:
                 upload.abort()
             raise
         try:
-            self._publish(upload.key, sha256, size)
+            self._publish(upload.key, sha256, parts.size)
         finally:
             with contextlib.suppress(Exception):  # a leftover is found by abandoned_uploads
                 self.client.delete_object(Bucket=self.bucket, Key=upload.key)
-        return BlobInfo(sha256, size)
+        return BlobInfo(sha256, parts.size)
 
-    def _start_upload(self) -> _MultipartUpload:
-        # the start time in the name: ages do not depend on the server's upload listing
-        key = f"{self._root}{_UPLOADS}/{time.time_ns() // 1_000_000}-{uuid.uuid4().hex}"
+    def _check_stored(self, stream: BlobSource, limit: int, expected: str) -> BlobInfo:
+        """The blob is stored already: hash ``stream`` (within ``limit``), upload nothing."""
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in _chunks(stream):
+            size += len(chunk)
+            if size > limit:
+                raise BlobTooLargeError(limit)
+            digest.update(chunk)
+        if digest.hexdigest() != expected:
+            raise BlobHashMismatchError(expected, digest.hexdigest())
+        return BlobInfo(expected, size)
+
+    def _start_upload(self, key: str | None = None) -> _MultipartUpload:
+        """A multipart upload to ``key``, by default a new temporary key."""
+        if key is None:
+            # the start time in the name: ages do not depend on the server's upload listing
+            key = f"{self._root}{_UPLOADS}/{time.time_ns() // 1_000_000}-{uuid.uuid4().hex}"
         with self._errors("starting an upload", write=True):
             created = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
         return _MultipartUpload(self, key, str(created["UploadId"]))
@@ -301,20 +337,21 @@ class S3BlobStore:
             "UploadId": upload_id,
             "MultipartUpload": {"Parts": parts},
         }
-        try:
-            self.client.complete_multipart_upload(**request, IfNoneMatch="*")
-        except Exception as exc:
-            code = _error_code(exc)
-            if code in _EXISTS or (code in _CONFLICT and self._head(key) is not None):
-                # identical content is there already (content addressing): drop our copy
-                with contextlib.suppress(Exception):
-                    self.client.abort_multipart_upload(
-                        Bucket=self.bucket, Key=key, UploadId=upload_id
-                    )
-                return
-            if code not in _UNSUPPORTED:
-                raise
-            self.client.complete_multipart_upload(**request)
+        with self._errors(f"completing upload {key}", write=True):
+            try:
+                self.client.complete_multipart_upload(**request, IfNoneMatch="*")
+            except Exception as exc:
+                code = _error_code(exc)
+                if (code in _EXISTS or code in _CONFLICT) and self._head(key) is not None:
+                    # another writer published identical content (content addressing)
+                    with contextlib.suppress(Exception):
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=key, UploadId=upload_id
+                        )
+                    return
+                if code not in _UNSUPPORTED:
+                    raise
+                self.client.complete_multipart_upload(**request)
 
     # -- reading -------------------------------------------------------------------------
     def open(self, sha256: str) -> BinaryIO:
@@ -511,6 +548,37 @@ def _chunks(stream: BlobSource) -> Iterator[bytes]:
                 yield bytes(chunk)
 
 
+class _PartSplitter:
+    """Iterate over the full parts of a stream while hashing and counting it; the bytes
+    after the last full part are left in ``rest``. Each part is a new buffer, filled once
+    (no joins, no slices): memory is the part being filled plus the parts in flight."""
+
+    def __init__(self, stream: BlobSource, part_size: int, limit: int) -> None:
+        self.stream = stream
+        self.part_size = part_size
+        self.limit = limit
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.rest = bytearray()
+
+    def __iter__(self) -> Iterator[bytearray]:
+        part = bytearray()
+        for chunk in _chunks(self.stream):
+            self.size += len(chunk)
+            if self.size > self.limit:
+                raise BlobTooLargeError(self.limit)
+            self.digest.update(chunk)
+            view = memoryview(chunk)
+            while view:
+                take = min(len(view), self.part_size - len(part))
+                part += view[:take]
+                view = view[take:]
+                if len(part) == self.part_size:
+                    yield part
+                    part = bytearray()
+        self.rest = part
+
+
 class _MultipartUpload:
     """Parts uploaded by a few threads; at most ``concurrency`` parts held in memory."""
 
@@ -522,7 +590,7 @@ class _MultipartUpload:
         self._slots = threading.BoundedSemaphore(store.concurrency)
         self._futures: list[Future[dict[str, Any]]] = []
 
-    def submit(self, data: bytes) -> None:
+    def submit(self, data: bytes | bytearray) -> None:
         self._raise_failed()
         self._slots.acquire()
         number = len(self._futures) + 1
@@ -533,7 +601,7 @@ class _MultipartUpload:
         future.add_done_callback(lambda _: self._slots.release())
         self._futures.append(future)
 
-    def _upload(self, number: int, data: bytes) -> dict[str, Any]:
+    def _upload(self, number: int, data: bytes | bytearray) -> dict[str, Any]:
         with self.store._errors(f"uploading part {number} of {self.key}", write=True):
             answer = self.store.client.upload_part(
                 Bucket=self.store.bucket,
@@ -553,18 +621,12 @@ class _MultipartUpload:
             if future.done() and future.exception() is not None:
                 future.result()
 
-    def complete(self) -> None:
+    def finish(self) -> list[dict[str, Any]]:
+        """Wait for every part; the ``Parts`` list to complete the upload with."""
         try:
-            parts = [future.result() for future in self._futures]
+            return [future.result() for future in self._futures]
         finally:
             self._pool.shutdown(wait=True)
-        with self.store._errors(f"completing upload {self.key}", write=True):
-            self.store.client.complete_multipart_upload(
-                Bucket=self.store.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,
-                MultipartUpload={"Parts": parts},
-            )
 
     def abort(self) -> None:
         """Stop uploading and abort the multipart upload (best effort: leftovers are listed)."""
