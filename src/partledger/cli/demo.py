@@ -101,6 +101,17 @@ def demo(
         _step(f"certifier qualifies the printer to {STANDARD}")
         certifier.qualify_machine(machine, STANDARD, b"demo certificate", now, now + 365 * DAY)
 
+        # the carbon network first: the main part's print is then the chain's newest block, so
+        # its passport exports even after the embedded chain restarts from its snapshot (a
+        # restarted anvil keeps no historical state: see docs/passport.md)
+        network: CarbonNetwork | None = None
+        if carbon:
+            network = run_carbon_network(
+                ledger, admin=admin, oem=oem, certifier=certifier,
+                funded=lambda name: _funded(ledger, name), design_file=sample_design,
+                work=work, step=_step,
+            )  # fmt: skip
+
         source = sample_design(work / "bracket.stl")
         _step(f"OEM encrypts and registers {source.name}")
         design = oem.register_design(
@@ -126,13 +137,6 @@ def demo(
         auditor = Auditor(ledger)
         found = auditor.provenance(design.design_id, serial)
         verification = auditor.verify(found)
-        network: CarbonNetwork | None = None
-        if carbon:
-            network = run_carbon_network(
-                ledger, admin=admin, oem=oem, certifier=certifier,
-                funded=lambda name: _funded(ledger, name), design_file=sample_design,
-                work=work, step=_step,
-            )  # fmt: skip
     config = settings()
     origin = config.api_origin or f"http://{config.api_host}:{config.api_port}"
     page = part_url(origin, design.design_id, serial)
