@@ -24,6 +24,7 @@ from partledger.storage import (
     put_bytes,
     verify_blob,
 )
+from partledger.storage.blob_store import BlobHashMismatchError
 
 MiB = 1024 * 1024
 
@@ -196,6 +197,98 @@ def test_concurrent_writers_of_the_same_blob_are_safe(backend: Backend, size: in
         thread.join()
     sha = hashlib.sha256(data).hexdigest()
     assert results == [BlobInfo(sha, len(data))] * 6
+    assert list(store.list()) == [sha]
+    assert store.verify(sha).size == len(data)
+    assert backend.leftovers() == []
+
+
+# -- a blob whose SHA-256 the caller knows in advance -------------------------------------
+@pytest.mark.parametrize("size", [1000, 12 * MiB + 3], ids=["one-part", "multipart"])
+def test_a_blob_with_its_expected_hash_is_stored(backend: Backend, size: int) -> None:
+    store = backend.store
+    data = os.urandom(size)
+    sha = hashlib.sha256(data).hexdigest()
+    chunks = [data[i : i + 700_000] for i in range(0, len(data), 700_000)]
+    info = store.put(iter(chunks), expected_sha256=sha)
+    assert info == BlobInfo(sha, size)
+    assert list(store.list()) == [sha]
+    assert store.verify(sha) == info
+    assert store.put(io.BytesIO(data), expected_sha256=sha) == info  # stored already
+    assert list(store.list()) == [sha]
+    assert backend.leftovers() == []
+
+
+@pytest.mark.parametrize("size", [1000, 12 * MiB + 3], ids=["one-part", "multipart"])
+def test_a_blob_not_matching_its_expected_hash_is_refused_and_leaves_nothing(
+    backend: Backend, size: int
+) -> None:
+    store = backend.store
+    data = os.urandom(size)
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    with pytest.raises(BlobHashMismatchError) as refused:
+        store.put(io.BytesIO(data), expected_sha256=wrong)
+    assert refused.value.expected == wrong
+    assert refused.value.actual == hashlib.sha256(data).hexdigest()
+    assert wrong in str(refused.value) and refused.value.actual in str(refused.value)
+    assert isinstance(refused.value, ValueError)
+    assert not store.exists(wrong) and not store.exists(refused.value.actual)
+    assert list(store.list()) == []
+    assert backend.leftovers() == []  # S3: the multipart upload was aborted
+
+
+def test_a_stored_blob_is_not_vouched_for_by_different_bytes(blob_store: BlobStore) -> None:
+    info = put_bytes(blob_store, b"the real container")
+    with pytest.raises(BlobHashMismatchError):
+        blob_store.put([b"another container"], expected_sha256=info.sha256)
+    assert get_bytes(blob_store, info.sha256) == b"the real container"
+    assert list(blob_store.list()) == [info.sha256]
+
+
+def test_an_expected_blob_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) -> None:
+    store = backend.store
+    for size, limit in ((5000, 1000), (12 * MiB, 7 * MiB)):  # S3: after parts were sent
+        data = os.urandom(size)
+        sha = hashlib.sha256(data).hexdigest()
+        with pytest.raises(BlobTooLargeError, match=str(limit)):
+            store.put(io.BytesIO(data), max_bytes=limit, expected_sha256=sha)
+        assert not store.exists(sha)
+    stored = put_bytes(store, bytes(2000))
+    with pytest.raises(BlobTooLargeError):  # stored already: the limit still holds
+        store.put([bytes(2000)], max_bytes=1000, expected_sha256=stored.sha256)
+    assert list(store.list()) == [stored.sha256]
+    assert backend.leftovers() == []
+
+
+@pytest.mark.parametrize("bad", ["A" * 64, "0" * 63, "../" + "0" * 61, ""])
+def test_a_malformed_expected_hash_is_refused_before_reading(
+    blob_store: BlobStore, bad: str
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        raise AssertionError("the stream was read")
+        yield b""
+
+    with pytest.raises(InvalidBlobIdError):
+        blob_store.put(chunks(), expected_sha256=bad)
+    assert list(blob_store.list()) == []
+
+
+def test_concurrent_writers_of_an_expected_blob_are_safe(backend: Backend) -> None:
+    store = backend.store
+    data = os.urandom(11 * MiB)
+    sha = hashlib.sha256(data).hexdigest()
+    results: list[BlobInfo] = []
+    barrier = threading.Barrier(4)
+
+    def writer() -> None:
+        barrier.wait()
+        results.append(store.put(io.BytesIO(data), expected_sha256=sha))
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [BlobInfo(sha, len(data))] * 4
     assert list(store.list()) == [sha]
     assert store.verify(sha).size == len(data)
     assert backend.leftovers() == []

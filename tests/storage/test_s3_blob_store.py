@@ -103,6 +103,47 @@ def test_publishing_onto_existing_content_is_success_and_leaves_nothing(
     assert s3.leftovers() == []
 
 
+def test_an_expected_blob_goes_straight_to_its_key_without_a_copy(
+    s3: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: S3BlobStore = s3.store
+    data = os.urandom(3 * S3_PART + 11)
+    sha = hashlib.sha256(data).hexdigest()
+    calls: list[tuple[str, str]] = []
+    client = store.client
+    for name in ("create_multipart_upload", "upload_part_copy", "put_object", "copy_object"):
+        original = getattr(client, name)
+
+        def spy(*args: object, _name: str = name, _call: object = original, **kw: object) -> object:
+            calls.append((_name, str(kw.get("Key"))))
+            return _call(*args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(client, name, spy)
+    assert store.put(io.BytesIO(data), expected_sha256=sha).sha256 == sha
+    assert calls == [("create_multipart_upload", store.key_of(sha))]
+    with store.open(sha) as blob:
+        assert blob.read() == data
+    assert s3.leftovers() == []
+
+
+def test_an_expected_blob_published_meanwhile_by_another_writer_is_success(
+    s3: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: S3BlobStore = s3.store
+    data = os.urandom(11 * MiB)
+    sha = hashlib.sha256(data).hexdigest()
+    other = s3.make()
+    assert other.put(io.BytesIO(data)).sha256 == sha
+    before = store.client.head_object(Bucket=store.bucket, Key=store.key_of(sha))
+    # as if the other writer completed between our existence check and our completion:
+    # CompleteMultipartUpload with If-None-Match: * answers 412, and the blob is there
+    monkeypatch.setattr(store, "exists", lambda sha: False)
+    assert store.put(io.BytesIO(data), expected_sha256=sha).size == len(data)
+    after = store.client.head_object(Bucket=store.bucket, Key=store.key_of(sha))
+    assert after["ETag"] == before["ETag"]
+    assert s3.leftovers() == []
+
+
 def test_reads_are_seekable_by_range_and_survive_a_dropped_connection(s3: Backend) -> None:
     store: S3BlobStore = s3.store
     data = os.urandom(9 * MiB + 3)
