@@ -70,6 +70,12 @@ def test_export_then_verify_offline_with_the_chain_stopped(passport_env: Path) -
     assert bad.exit_code == 2 and "N:0xBLOCKHASH" in bad.output
     missing = runner.invoke(app, ["passport", "verify", str(passport_env / "nope.json")])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+    # a part printed before the embedded chain restarted: its node keeps no state that old
+    old = report["carbon"]["prints"][0]
+    stale = runner.invoke(app, ["passport", "export", old["design_id"], old["serial"], "--as",
+                                "auditor", "-o", str(passport_env / "old.json")])  # fmt: skip
+    assert stale.exit_code == 4, stale.output
+    assert "no state proof at block" in stale.output and "chain up" in stale.output
 
 
 def test_qr_codes_and_label_of_a_part(passport_env: Path) -> None:

@@ -27,6 +27,7 @@ from partledger.chain.ledger_errors import (
 from partledger.chain.reverts import ContractRevert
 from partledger.crypto.errors import ContainerError, KeyWrapError
 from partledger.errors import PartLedgerError
+from partledger.passport.bundle import StateUnavailable
 from partledger.sdk import DesignKeyUnavailable, InvalidIdentifier
 from partledger.sdk import LicenceNotUsable as SdkLicenceNotUsable
 from partledger.storage import (
@@ -156,6 +157,7 @@ _TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (RpcUnavailable, 503, "chain-unavailable", "The chain does not answer"),
     (BlobStoreUnavailableError, 503, "store-unavailable", "The blob store does not answer"),
     (StorageError, 503, "store-unavailable", "The blob store cannot serve this"),
+    (StateUnavailable, 503, "state-unavailable", "The node keeps no state for that block"),
 ]
 _REVERT_STATUS: list[tuple[type[ContractRevert], int]] = [
     (LedgerRefused, 403),

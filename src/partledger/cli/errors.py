@@ -26,6 +26,7 @@ from partledger.chain.reverts import ContractRevert
 from partledger.cli.format import fail, iso
 from partledger.cli.identities import acting, address_of_name, label, name_of, settings
 from partledger.errors import PartLedgerError
+from partledger.passport.bundle import StateUnavailable
 from partledger.sdk import DesignAlreadyRegistered, LicenceNotUsable
 from partledger.sdk.hub import DESIGN_STATUS, LICENCE_STATUS
 from partledger.sdk.types import decode_standard
@@ -263,6 +264,8 @@ def report_exception(exc: BaseException) -> NoReturn:
         what = exc.filename if isinstance(exc, OSError) and exc.filename else None
         problem = "a directory, not a file" if isinstance(exc, IsADirectoryError) else "missing"
         fail(f"{what}: {problem}" if what else str(exc), EXIT_INVALID)
+    if isinstance(exc, StateUnavailable):
+        fail(str(exc), EXIT_INFRA)
     if isinstance(exc, PartLedgerError):
         fail(str(exc), EXIT_INVALID)
     if isinstance(exc, json.JSONDecodeError):

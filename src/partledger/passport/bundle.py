@@ -21,6 +21,7 @@ from web3.types import RPCEndpoint
 
 from partledger.carbon import parse_footprint_document
 from partledger.chain import ids
+from partledger.errors import PartLedgerError
 from partledger.passport import jws
 from partledger.passport.carbon import carbon_section, emissions_scorecard
 from partledger.passport.credentials import envelope, part_url
@@ -85,6 +86,10 @@ def status_slots(design: bytes, record: ids.PrintRecord) -> list[SlotRef]:
     ]
 
 
+class StateUnavailable(PartLedgerError, LookupError):
+    """The node cannot prove its state at a past block (it no longer keeps it)."""
+
+
 def _snapshot(ledger: Ledger, block_number: int, refs: list[SlotRef]) -> dict[str, Any]:
     """The header of ``block_number`` and proofs of ``refs`` against its state root."""
     w3 = ledger.w3
@@ -109,7 +114,12 @@ def _snapshot(ledger: Ledger, block_number: int, refs: list[SlotRef]) -> dict[st
             [address, ["0x" + s.to_bytes(32, "big").hex() for s in slots], hex(block_number)],
         )
         if "result" not in raw:
-            raise RuntimeError(f"eth_getProof failed at block {block_number}: {raw.get('error')}")
+            raise StateUnavailable(
+                f"the node gives no state proof at block {block_number} ({raw.get('error')}): "
+                "it keeps no state that old (a pruning node, or the embedded chain restarted "
+                "from its snapshot). Export from a node that has it: an archive node, or the "
+                "embedded chain kept running with `partledger chain up` since the print"
+            )
         proof = raw["result"]
         accounts[contract] = {
             "address": address,
