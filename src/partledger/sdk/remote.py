@@ -121,8 +121,15 @@ class ServiceClient:
         return _checked(response).json()
 
     # -- blobs -----------------------------------------------------------------------------
-    def upload_blob(self, source: Path | bytes | Iterable[bytes], kind: str) -> str:
-        """Stream an (encrypted) blob to the service; returns its SHA-256 id."""
+    def upload_blob(
+        self, source: Path | bytes | Iterable[bytes], kind: str, *, sha256: str | None = None
+    ) -> str:
+        """Stream an (encrypted) blob to the service; returns its SHA-256 id.
+
+        Pass ``sha256`` when the blob's hash is known already (an encrypted container's is,
+        once encrypted): it is sent as ``X-Content-SHA256``, the service stores the blob
+        only if the bytes hash to it (``ServiceError`` 422 otherwise, nothing stored) and an
+        S3 store writes it in place, without a server-side copy."""
         content: bytes | Iterator[bytes]
         if isinstance(source, Path):
             content = _file_chunks(source)
@@ -131,6 +138,8 @@ class ServiceClient:
         else:
             content = iter(source)
         headers = {**self._headers(True), "content-type": "application/octet-stream"}
+        if sha256 is not None:
+            headers["X-Content-SHA256"] = sha256.lower().removeprefix("0x")
         response = self._http.post(
             "/v1/blobs", params={"kind": kind}, headers=headers, content=content
         )

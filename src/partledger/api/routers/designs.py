@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from sqlalchemy import insert
@@ -41,6 +41,7 @@ from partledger.api.streaming import MULTIPART, receive_upload, stream_file
 from partledger.crypto import HEADER_SIZE, ContainerHeader, WrappedKey
 from partledger.sdk import DesignMetadata, LicenceView, RegisteredDesign
 from partledger.storage import BlobInfo
+from partledger.storage.blob_store import BlobHashMismatchError
 
 router = APIRouter(tags=["designs"], route_class=JsonBodyRoute)
 DesignIdPath = Annotated[str, PathParam(pattern=r"^0x[0-9a-fA-F]{64}$")]
@@ -126,34 +127,62 @@ def registered_public(r: RegisteredDesign) -> RegisteredDesignPublic:
     },
 )
 async def upload_blob(
-    request: Request, caller: CallerDep, ctx: ContextDep, kind: BlobKind = BlobKind.container
+    request: Request,
+    caller: CallerDep,
+    ctx: ContextDep,
+    kind: BlobKind = BlobKind.container,
+    content_sha256: Annotated[
+        str | None,
+        Header(
+            alias="X-Content-SHA256",
+            pattern=r"^(0x)?[0-9a-fA-F]{64}$",
+            description="The blob's SHA-256 (hex), when the client knows it already (an "
+            "encrypted container's hash is known once it is encrypted). The blob is then "
+            "stored only if its bytes hash to it: otherwise 422 naming both hashes, nothing "
+            "stored. On an S3 store it also lets the blob be written in place (no copy).",
+        ),
+    ] = None,
 ) -> BlobPublic:
     """Stream an already-encrypted blob into the store (container, wrapped key, metadata,
     terms: OEMs; quality report: hubs). Content-addressed: the response names its SHA-256,
-    which the OEM then commits on-chain itself."""
+    which the OEM then commits on-chain itself.
+
+    With `X-Content-SHA256: <hex>` the body must hash to that value: a mismatch is 422
+    `invalid-request` (its `expected_sha256` and `actual_sha256` name both) and nothing is
+    stored."""
     needed = "hub" if kind is BlobKind.report else "oem"
     if not caller.has(needed):
         raise Forbidden(f"uploading a {kind.value} needs the {needed} role")
     big = kind is BlobKind.container
     limit = ctx.settings.api_max_upload_bytes if big else SMALL_BLOB
     store = ctx.ledger.store
+    expected = None if content_sha256 is None else content_sha256.lower().removeprefix("0x")
 
     def consume(chunks: Iterator[bytes]) -> BlobInfo:
         if kind in CONTAINER_KINDS:
-            return store.put(_checked_container(chunks), max_bytes=limit)
+            checked = _checked_container(chunks)
+            return store.put(checked, max_bytes=limit, expected_sha256=expected)
         if kind is BlobKind.wrapped_key:
             data = b"".join(chunks)  # at most SMALL_BLOB
             WrappedKey.from_bytes(data)  # KeyWrapError: 422 invalid-wrapped-key
-            return store.put([data], max_bytes=limit)
-        return store.put(chunks, max_bytes=limit)
+            return store.put([data], max_bytes=limit, expected_sha256=expected)
+        return store.put(chunks, max_bytes=limit, expected_sha256=expected)
 
-    info, _, _ = await receive_upload(
-        request,
-        consume,
-        limit=limit,
-        what=f"a {kind.value} blob",
-        setting="PARTLEDGER_API_MAX_UPLOAD_BYTES" if big else None,
-    )
+    try:
+        info, _, _ = await receive_upload(
+            request,
+            consume,
+            limit=limit,
+            what=f"a {kind.value} blob",
+            setting="PARTLEDGER_API_MAX_UPLOAD_BYTES" if big else None,
+        )
+    except BlobHashMismatchError as exc:
+        raise InvalidRequest(
+            f"the body hashes to {exc.actual}, not to its X-Content-SHA256 {exc.expected}; "
+            "nothing was stored",
+            expected_sha256=exc.expected,
+            actual_sha256=exc.actual,
+        ) from None
     ctx.metrics.transfer_bytes.labels("up").inc(info.size)
     await anyio.to_thread.run_sync(_remember_upload, ctx, info, caller.address, kind.value)
     return BlobPublic(sha256=info.sha256, size=info.size, kind=kind.value)
