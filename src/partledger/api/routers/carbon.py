@@ -30,7 +30,7 @@ from sqlalchemy import select
 from partledger.api.deps import CallerDep, ContextDep, ViewerDep
 from partledger.api.problems import AUTH
 from partledger.api.problems import problem_responses as errors
-from partledger.api.routers.auditor_views import templates
+from partledger.api.routers.auditor_views import CSV, WHEN, templates
 from partledger.api.services.context import ServiceContext
 from partledger.api.services.errors import InvalidRequest, Unavailable
 from partledger.carbon.charts import avoided_by_hub_chart, avoided_by_month_chart
@@ -43,8 +43,33 @@ from partledger.index.queries import IndexReader, to_bytes
 router = APIRouter(prefix="/v1/carbon", tags=["carbon"])
 pages = APIRouter(prefix="/audit", tags=["auditor views"])
 
-WHEN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$"
 AddressQuery = Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")]
+OemQuery = Annotated[AddressQuery, Query(description="Designs this OEM owns.")]
+HubQuery = Annotated[AddressQuery, Query(description="Prints of this hub.")]
+DesignQuery = Annotated[
+    str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Prints of this design.")
+]
+SinceQuery = Annotated[
+    str | None, Query(pattern=WHEN, description="ISO 8601 date or date-time: from then on.")
+]
+UntilQuery = Annotated[
+    str | None,
+    Query(pattern=WHEN, description="ISO 8601 date (the whole day) or date-time: until then."),
+]
+
+
+class FilterQuery(BaseModel):
+    """The filters every carbon read takes, as given (each checked against its pattern); in
+    a route as ``Annotated[FilterQuery, Query()]``: five query parameters, in this order."""
+
+    oem: OemQuery = None
+    hub: HubQuery = None
+    design: DesignQuery = None
+    since: SinceQuery = None
+    until: UntilQuery = None
+
+
+Filtered = Annotated[FilterQuery, Query()]
 
 
 class CarbonRowPublic(BaseModel):
@@ -102,18 +127,7 @@ def _moment(value: str | None, *, end: bool) -> int | None:
 def report(
     caller: CallerDep,
     ctx: ContextDep,
-    oem: Annotated[AddressQuery, Query(description="Designs this OEM owns.")] = None,
-    hub: Annotated[AddressQuery, Query(description="Prints of this hub.")] = None,
-    design: Annotated[
-        str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Prints of this design.")
-    ] = None,
-    since: Annotated[
-        str | None, Query(pattern=WHEN, description="ISO 8601 date or date-time: from then on.")
-    ] = None,
-    until: Annotated[
-        str | None,
-        Query(pattern=WHEN, description="ISO 8601 date (the whole day) or date-time: until then."),
-    ] = None,
+    query: Filtered,
     by: Annotated[
         Literal["month", "hub", "design"] | None, Query(description="One row per group.")
     ] = None,
@@ -121,21 +135,15 @@ def report(
     """Footprint totals of the prints attested in a period (only prints whose footprint
     document was read into the index count): prints, baseline, actual, avoided, default-data
     kg CO2e and the actual side's components, per month (UTC), hub or design."""
-    if ctx.index is None:
-        raise Unavailable(
-            "the carbon report reads the service's index, which is off on this service "
-            "(PARTLEDGER_API_INDEXER=false)"
-        )
-    start, end = _moment(since, end=False), _moment(until, end=True)
-    rows = CarbonReports(ctx.index.engine).carbon_totals(
-        oem=oem, hub=hub, design_id=design, since=start, until=end, group_by=by
-    )
+    _index(ctx, "the carbon report reads")
+    filters = Filters(query)
+    rows = filters.rows(ctx, by)
     return CarbonReportPublic(
-        oem=oem.lower() if oem else None,
-        hub=hub.lower() if hub else None,
-        design=design.lower() if design else None,
-        since=start,
-        until=end,
+        oem=filters.oem,
+        hub=filters.hub,
+        design=filters.design,
+        since=filters.since,
+        until=filters.until,
         by=by,
         rows=[_public(r) for r in rows],
         total=_public(total(rows)),
@@ -144,18 +152,6 @@ def report(
 
 
 # -- Scope 3, ESRS E1 and charts ---------------------------------------------------------------
-OemQuery = Annotated[AddressQuery, Query(description="Designs this OEM owns.")]
-HubQuery = Annotated[AddressQuery, Query(description="Prints of this hub.")]
-DesignQuery = Annotated[
-    str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Prints of this design.")
-]
-SinceQuery = Annotated[
-    str | None, Query(pattern=WHEN, description="ISO 8601 date or date-time: from then on.")
-]
-UntilQuery = Annotated[
-    str | None,
-    Query(pattern=WHEN, description="ISO 8601 date (the whole day) or date-time: until then."),
-]
 LastMileQuery = Annotated[
     bool,
     Query(
@@ -168,7 +164,6 @@ ViewFormat = Annotated[
     Query(alias="format", description="`json` (default), `csv` or `markdown`."),
 ]
 TEXT = {"schema": {"type": "string"}}
-CSV = "text/csv"
 MARKDOWN = "text/markdown"
 
 
@@ -227,10 +222,10 @@ class E1Public(BaseModel):
     notes: list[str]
 
 
-def _index(ctx: ServiceContext) -> Any:
+def _index(ctx: ServiceContext, what: str = "the carbon reports read") -> Any:
     if ctx.index is None:
         raise Unavailable(
-            "the carbon reports read the service's index, which is off on this service "
+            f"{what} the service's index, which is off on this service "
             "(PARTLEDGER_API_INDEXER=false)"
         )
     return ctx.index
@@ -243,16 +238,9 @@ def _empty(value: str | None) -> str | None:
 class Filters:
     """The report filters, checked: addresses and ids lower-case, times as Unix seconds."""
 
-    def __init__(
-        self,
-        oem: str | None,
-        hub: str | None,
-        design: str | None,
-        since: str | None,
-        until: str | None,
-    ) -> None:
-        self.oem, self.hub, self.design = _empty(oem), _empty(hub), _empty(design)
-        self.since_text, self.until_text = since or None, until or None
+    def __init__(self, query: FilterQuery) -> None:
+        self.oem, self.hub, self.design = _empty(query.oem), _empty(query.hub), _empty(query.design)
+        self.since_text, self.until_text = query.since or None, query.until or None
         self.since = _moment(self.since_text, end=False)
         self.until = _moment(self.until_text, end=True)
 
@@ -305,6 +293,19 @@ def _text(body: str, media: str, name: str) -> Response:
     )
 
 
+def _view_csv(view: Scope3View | E1Disclosure, name: str) -> Response:
+    return _text(view.to_csv(), CSV, f"{name}.csv")
+
+
+def _view(view: Scope3View | E1Disclosure, fmt: str, name: str, model: type[BaseModel]) -> Any:
+    """A reporting view as its model (JSON), or as a CSV or markdown attachment ``name.*``."""
+    if fmt == "csv":
+        return _view_csv(view, name)
+    if fmt == "markdown":
+        return _text(view.to_markdown(), MARKDOWN, f"{name}.md")
+    return model.model_validate(view.to_dict())
+
+
 VIEW_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The view", "content": {CSV: TEXT, MARKDOWN: TEXT}},
     **errors(*AUTH, 422),
@@ -315,11 +316,7 @@ VIEW_RESPONSES: dict[int | str, dict[str, Any]] = {
 def scope3(
     caller: CallerDep,
     ctx: ContextDep,
-    oem: OemQuery = None,
-    hub: HubQuery = None,
-    design: DesignQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
+    query: Filtered,
     last_mile_paid: LastMileQuery = True,
     fmt: ViewFormat = "json",
 ) -> Any:
@@ -327,35 +324,21 @@ def scope3(
     Standard): print electricity in category 1, feedstock transport in 4, the last mile in 4
     (or 9 when the OEM does not pay for it), kg CO2e; avoided emissions as a separate memo,
     never deducted. CSV: one row per category then the memo row; markdown: two tables."""
-    view = Filters(oem, hub, design, since, until).scope3(ctx, last_mile_paid)
-    if fmt == "csv":
-        return _text(view.to_csv(), CSV, "scope3.csv")
-    if fmt == "markdown":
-        return _text(view.to_markdown(), MARKDOWN, "scope3.md")
-    return Scope3Public.model_validate(view.to_dict())
+    return _view(Filters(query).scope3(ctx, last_mile_paid), fmt, "scope3", Scope3Public)
 
 
 @router.get("/esrs-e1", response_model=E1Public, responses=VIEW_RESPONSES)
 def esrs_e1(
     caller: CallerDep,
     ctx: ContextDep,
-    oem: OemQuery = None,
-    hub: HubQuery = None,
-    design: DesignQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
+    query: Filtered,
     last_mile_paid: LastMileQuery = True,
     fmt: ViewFormat = "json",
 ) -> Any:
     """The ESRS E1-6 table (gross Scopes 1, 2, 3), t CO2e: Scope 1 and 2 empty (null: outside
     PartLedger's data), one Scope 3 line per category covered, the subtotal, avoided emissions
     as a separate memo; notes name the method and the factor-set versions."""
-    disclosure = Filters(oem, hub, design, since, until).e1(ctx, last_mile_paid)
-    if fmt == "csv":
-        return _text(disclosure.to_csv(), CSV, "esrs-e1.csv")
-    if fmt == "markdown":
-        return _text(disclosure.to_markdown(), MARKDOWN, "esrs-e1.md")
-    return E1Public.model_validate(disclosure.to_dict())
+    return _view(Filters(query).e1(ctx, last_mile_paid), fmt, "esrs-e1", E1Public)
 
 
 ChartBy = Annotated[
@@ -369,41 +352,42 @@ def chart(rows: list[CarbonRow], by: Literal["month", "hub"], fmt: Literal["svg"
     return draw(rows, fmt)
 
 
-def _chart_responses(media: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"description": "The chart", "content": {media: TEXT}}, **errors(*AUTH, 422)}
+CHART_MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-@router.get("/chart.svg", response_class=Response, responses=_chart_responses("image/svg+xml"))
+def _chart_responses(fmt: Literal["svg", "png"]) -> dict[int | str, dict[str, Any]]:
+    content = {CHART_MEDIA[fmt]: TEXT}
+    return {200: {"description": "The chart", "content": content}, **errors(*AUTH, 422)}
+
+
+def _chart(
+    ctx: ServiceContext, query: FilterQuery, by: Literal["month", "hub"], fmt: Literal["svg", "png"]
+) -> Response:
+    rows = Filters(query).rows(ctx, by)
+    return Response(chart(rows, by, fmt), media_type=CHART_MEDIA[fmt])
+
+
+@router.get("/chart.svg", response_class=Response, responses=_chart_responses("svg"))
 def chart_svg(
     caller: CallerDep,
     ctx: ContextDep,
-    oem: OemQuery = None,
-    hub: HubQuery = None,
-    design: DesignQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
+    query: Filtered,
     by: ChartBy = "month",
 ) -> Response:
     """Chart of the matching footprints as SVG (text kept as text, every value labelled):
     baseline vs actual kg CO2e per month with the avoided figure, or avoided kg CO2e per hub."""
-    rows = Filters(oem, hub, design, since, until).rows(ctx, by)
-    return Response(chart(rows, by, "svg"), media_type="image/svg+xml")
+    return _chart(ctx, query, by, "svg")
 
 
-@router.get("/chart.png", response_class=Response, responses=_chart_responses("image/png"))
+@router.get("/chart.png", response_class=Response, responses=_chart_responses("png"))
 def chart_png(
     caller: CallerDep,
     ctx: ContextDep,
-    oem: OemQuery = None,
-    hub: HubQuery = None,
-    design: DesignQuery = None,
-    since: SinceQuery = None,
-    until: UntilQuery = None,
+    query: Filtered,
     by: ChartBy = "month",
 ) -> Response:
     """The same chart as PNG (100 dpi)."""
-    rows = Filters(oem, hub, design, since, until).rows(ctx, by)
-    return Response(chart(rows, by, "png"), media_type="image/png")
+    return _chart(ctx, query, by, "png")
 
 
 # -- the signed-in page /audit/carbon ----------------------------------------------------------
@@ -424,6 +408,19 @@ PageSince = Annotated[
 PageUntil = Annotated[
     str | None, Query(pattern=_optional(WHEN), description="ISO 8601 date (included) or time.")
 ]
+
+
+class PageFilterQuery(FilterQuery):
+    """The page's filters: the API's, each may also be empty (a blank field of the form)."""
+
+    oem: PageOem = None
+    hub: PageHub = None
+    design: PageDesign = None
+    since: PageSince = None
+    until: PageUntil = None
+
+
+PageFiltered = Annotated[PageFilterQuery, Query()]
 PageFormat = Annotated[
     Literal["html", "csv"],
     Query(alias="format", description="`csv`: the monthly rows as CSV (as `/audit/carbon.csv`)."),
@@ -559,19 +556,14 @@ async def carbon_page(
     request: Request,
     caller: ViewerDep,
     ctx: ContextDep,
-    oem: PageOem = None,
-    hub: PageHub = None,
-    design: PageDesign = None,
-    since: PageSince = None,
-    until: PageUntil = None,
+    query: PageFiltered,
     last_mile_paid: LastMileQuery = True,
     fmt: PageFormat = "html",
 ) -> Response:
     """Carbon footprints of the prints over a period (filters: OEM, hub, design, period):
     totals (baseline, actual, avoided t CO2e and %, share on default data), the charts per
     month and per hub (inline SVG, values also as text), the Scope 3 and ESRS E1-6 tables."""
-    filters = Filters(oem, hub, design, since, until)
-    return await _page(request, ctx, fmt, filters, last_mile_paid)
+    return await _page(request, ctx, fmt, Filters(query), last_mile_paid)
 
 
 @pages.get("/carbon.csv", response_class=Response, responses=_page_responses(CSV))
@@ -579,43 +571,29 @@ async def carbon_csv(
     request: Request,
     caller: ViewerDep,
     ctx: ContextDep,
-    oem: PageOem = None,
-    hub: PageHub = None,
-    design: PageDesign = None,
-    since: PageSince = None,
-    until: PageUntil = None,
+    query: PageFiltered,
 ) -> Response:
     """The page's monthly rows as CSV (kg CO2e; a header row, one row per month, the total)."""
-    return await _page(request, ctx, "csv", Filters(oem, hub, design, since, until), True)
+    return await _page(request, ctx, "csv", Filters(query), True)
 
 
 @pages.get("/carbon/scope3.csv", response_class=Response, responses=_page_responses(CSV))
 def carbon_scope3_csv(
     caller: ViewerDep,
     ctx: ContextDep,
-    oem: PageOem = None,
-    hub: PageHub = None,
-    design: PageDesign = None,
-    since: PageSince = None,
-    until: PageUntil = None,
+    query: PageFiltered,
     last_mile_paid: LastMileQuery = True,
 ) -> Response:
     """The page's Scope 3 table as CSV (as `GET /v1/carbon/scope3?format=csv`)."""
-    view = Filters(oem, hub, design, since, until).scope3(ctx, last_mile_paid)
-    return _text(view.to_csv(), CSV, "scope3.csv")
+    return _view_csv(Filters(query).scope3(ctx, last_mile_paid), "scope3")
 
 
 @pages.get("/carbon/esrs-e1.csv", response_class=Response, responses=_page_responses(CSV))
 def carbon_e1_csv(
     caller: ViewerDep,
     ctx: ContextDep,
-    oem: PageOem = None,
-    hub: PageHub = None,
-    design: PageDesign = None,
-    since: PageSince = None,
-    until: PageUntil = None,
+    query: PageFiltered,
     last_mile_paid: LastMileQuery = True,
 ) -> Response:
     """The page's ESRS E1-6 table as CSV (as `GET /v1/carbon/esrs-e1?format=csv`)."""
-    disclosure = Filters(oem, hub, design, since, until).e1(ctx, last_mile_paid)
-    return _text(disclosure.to_csv(), CSV, "esrs-e1.csv")
+    return _view_csv(Filters(query).e1(ctx, last_mile_paid), "esrs-e1")
