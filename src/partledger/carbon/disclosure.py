@@ -44,9 +44,12 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from partledger.carbon.model import METHOD
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "CATEGORY_NAMES",
@@ -145,6 +148,16 @@ def _fmt(value: float | None, digits: int) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
+class _Exported:
+    """A view's JSON forms (the dataclass as a dict; JSON without NaN or infinity)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(cast("DataclassInstance", self))  # a dataclass subclass
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+
 @dataclass(frozen=True)
 class Scope3Line:
     """One Scope 3 category of the OEM's inventory, with the components it holds."""
@@ -167,7 +180,7 @@ class AvoidedEmissions:
 
 
 @dataclass(frozen=True)
-class Scope3View:
+class Scope3View(_Exported):
     """The OEM's Scope 3 view of print footprints (GHG Protocol Scope 3 Standard)."""
 
     standard: str
@@ -179,12 +192,6 @@ class Scope3View:
     avoided: AvoidedEmissions
     default_share: float | None
     notes: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
     def to_csv(self) -> str:
         """One row per category, then the avoided memo row (``inventory`` = false)."""
@@ -327,7 +334,7 @@ class E1Line:
 
 
 @dataclass(frozen=True)
-class E1Disclosure:
+class E1Disclosure(_Exported):
     """ESRS E1-6 gross emissions table (Scope 3 part), avoided emissions separate."""
 
     standard: str
@@ -341,12 +348,6 @@ class E1Disclosure:
     factor_set_version: str
     default_share: float | None
     notes: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
     def to_csv(self) -> str:
         """The E1-6 lines, then the avoided memo line (``gross`` = false)."""
