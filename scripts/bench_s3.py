@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 MiB = 1024 * 1024
-PHASES = ("boto3-upload", "store-upload", "boto3-download", "store-download")
+PHASES = (
+    "boto3-upload",
+    "store-upload",
+    "store-upload-known",
+    "boto3-download",
+    "store-download",
+)
 
 
 def _free_port() -> int:
@@ -70,6 +76,10 @@ def run_phase(args: argparse.Namespace) -> dict[str, Any]:
         with source.open("rb") as stream:
             info = store.put(stream)
         result["sha256"] = info.sha256
+    elif args.phase == "store-upload-known":  # the hash known: straight to the final key
+        with source.open("rb") as stream:
+            info = store.put(stream, expected_sha256=args.sha256)
+        assert info.sha256 == args.sha256
     elif args.phase == "store-download":
         with store.open(args.sha256) as blob, out.open("wb") as sink:
             while chunk := blob.read(MiB):
@@ -133,6 +143,10 @@ def main() -> None:
                 command = [sys.executable, __file__, "--phase", phase, *common]
                 if sha256:
                     command += ["--sha256", sha256]
+                if phase == "store-upload-known":  # upload again, not "stored already"
+                    client = _client(endpoint)
+                    for item in client.list_objects_v2(Bucket="bench", Prefix="bench/")["Contents"]:
+                        client.delete_object(Bucket="bench", Key=item["Key"])
                 answer = subprocess.run(command, capture_output=True, text=True, check=True)
                 results[phase] = json.loads(answer.stdout)
                 results[phase]["mib_per_s"] = round(args.mib / results[phase]["seconds"], 1)
@@ -149,6 +163,9 @@ def main() -> None:
         "results": results,
         "ratio_upload": round(
             results["store-upload"]["seconds"] / results["boto3-upload"]["seconds"], 2
+        ),
+        "ratio_upload_known_hash": round(
+            results["store-upload-known"]["seconds"] / results["boto3-upload"]["seconds"], 2
         ),
         "ratio_download": round(
             results["store-download"]["seconds"] / results["boto3-download"]["seconds"], 2

@@ -562,7 +562,9 @@ class _PartSplitter:
         self.rest = bytearray()
 
     def __iter__(self) -> Iterator[bytearray]:
-        part = bytearray()
+        # each part allocated once at its full size (no growth by reallocation)
+        part = bytearray(self.part_size)
+        filled = 0
         for chunk in _chunks(self.stream):
             self.size += len(chunk)
             if self.size > self.limit:
@@ -570,12 +572,14 @@ class _PartSplitter:
             self.digest.update(chunk)
             view = memoryview(chunk)
             while view:
-                take = min(len(view), self.part_size - len(part))
-                part += view[:take]
+                take = min(len(view), self.part_size - filled)
+                part[filled : filled + take] = view[:take]
+                filled += take
                 view = view[take:]
-                if len(part) == self.part_size:
+                if filled == self.part_size:
                     yield part
-                    part = bytearray()
+                    part, filled = bytearray(self.part_size), 0
+        del part[filled:]
         self.rest = part
 
 
