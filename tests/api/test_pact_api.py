@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,24 +11,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from helpers.carbon_rows import Row
 from partledger.api.routers import pact as pact_router
 from partledger.carbon.pact import Company, ProductRecord, product_footprint
 
 CLIENT_ID = "buyer-1"
 SECRET = "s3cret:with-colon"
-
-
-@dataclass(frozen=True)
-class Row:
-    key: str | None
-    prints: int
-    baseline_kg: float
-    actual_kg: float
-    avoided_kg: float
-    default_kg: float
-    electricity_kg: float
-    feedstock_kg: float
-    last_mile_kg: float
 
 
 def _pf(design: str, gtin: str | None, country: str, quarter: int) -> dict[str, Any]:

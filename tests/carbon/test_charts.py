@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 
 import pytest
 from PIL import Image
 
+from helpers.carbon_rows import Row
 from partledger.carbon.charts import avoided_by_hub_chart, avoided_by_month_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 HUB_A = "0x" + "a1" * 20
 HUB_B = "0x" + "b2" * 20
-
-
-@dataclass(frozen=True)
-class Row:
-    key: str | None
-    prints: int
-    baseline_kg: float
-    actual_kg: float
-    avoided_kg: float
-    default_kg: float
-    electricity_kg: float
-    feedstock_kg: float
-    last_mile_kg: float
 
 
 MONTHS = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 
 import pytest
 
+from helpers.carbon_rows import Row
 from partledger.carbon.disclosure import (
     CATEGORY_NAMES,
     E1Disclosure,
@@ -16,20 +16,6 @@ from partledger.carbon.disclosure import (
     e1_disclosure,
     scope3_view,
 )
-
-
-@dataclass(frozen=True)
-class Row:
-    key: str | None
-    prints: int
-    baseline_kg: float
-    actual_kg: float
-    avoided_kg: float
-    default_kg: float
-    electricity_kg: float
-    feedstock_kg: float
-    last_mile_kg: float
-
 
 # Hand-checkable: actual = electricity + feedstock + last mile; avoided = baseline - actual.
 JAN = Row("2026-01", 2, 100.0, 30.0, 70.0, 120.0, 10.0, 15.0, 5.0)

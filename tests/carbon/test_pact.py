@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from helpers.carbon_rows import Row
 from partledger.carbon.pact import (
     PACT_SPEC_VERSION,
     Company,
@@ -19,20 +19,6 @@ from partledger.carbon.pact import (
     product_footprint,
     validate_product_footprint,
 )
-
-
-@dataclass(frozen=True)
-class Row:
-    key: str | None
-    prints: int
-    baseline_kg: float
-    actual_kg: float
-    avoided_kg: float
-    default_kg: float
-    electricity_kg: float
-    feedstock_kg: float
-    last_mile_kg: float
-
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 4, 1, tzinfo=UTC)
