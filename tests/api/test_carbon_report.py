@@ -3,8 +3,6 @@ summed per month, hub or design; signed in; 503 without the index; bad input 422
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +14,7 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from web3 import Web3
 
+from helpers.carbon_prints import part
 from helpers.world import World
 from partledger.api.app import create_app
 from partledger.carbon import (
@@ -48,27 +47,6 @@ def footprint(kwh: float) -> Footprint:
         BASELINE,
         Actual("ITERO", "L-PBF", "316L", kwh, Tier.PRIMARY, 1.0, (van,), (van,), 1.0),
     )
-
-
-BASELINE_DECLARATION = hashlib.sha256(b"baseline declaration").hexdigest()
-
-
-def part(
-    licence_id: str,
-    serial: str,
-    machine: str,
-    lot: str,
-    report: bytes | None = None,
-    *,
-    footprint: Footprint,
-) -> PrintInput:
-    """A print carrying ``footprint`` (as ``carbon=PrintCarbon(...)`` where the SDK has it)."""
-    if "carbon" in {f.name for f in dataclasses.fields(PrintInput)}:
-        from partledger.sdk import hub as sdk_hub
-
-        carbon = sdk_hub.PrintCarbon(footprint, BASELINE_DECLARATION)  # type: ignore[attr-defined]
-        return PrintInput(licence_id, serial, machine, lot, report, **{"carbon": carbon})
-    return PrintInput(licence_id, serial, machine, lot, report, **{"footprint": footprint})
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ one is invalid, rows roll back with a reorg; carbon totals by month, hub and des
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from index_ledger import rpc
 from sqlalchemy import Engine, select
 from web3 import Web3
 
+from helpers.carbon_prints import part
 from helpers.world import METADATA, ONE_DAY, World, build_world
 from partledger.carbon import (
     Actual,
@@ -72,27 +72,6 @@ def make_footprint(kwh: float = 12.5) -> Footprint:
         last_mile_mass_kg=1.1,
     )
     return CALC.for_print(BASELINE, actual)
-
-
-BASELINE_DECLARATION = hashlib.sha256(b"baseline declaration").hexdigest()
-
-
-def part(
-    licence_id: str,
-    serial: str,
-    machine: str,
-    lot: str,
-    report: bytes | None = None,
-    *,
-    footprint: Footprint,
-) -> PrintInput:
-    """A print carrying ``footprint`` (as ``carbon=PrintCarbon(...)`` where the SDK has it)."""
-    if "carbon" in {f.name for f in dataclasses.fields(PrintInput)}:
-        from partledger.sdk import hub as sdk_hub
-
-        carbon = sdk_hub.PrintCarbon(footprint, BASELINE_DECLARATION)  # type: ignore[attr-defined]
-        return PrintInput(licence_id, serial, machine, lot, report, **{"carbon": carbon})
-    return PrintInput(licence_id, serial, machine, lot, report, **{"footprint": footprint})
 
 
 def component(fp: Footprint, name: str) -> float:
