@@ -17,10 +17,9 @@ from api.support import both_engines, container_like
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from helpers.world import METADATA, STANDARD, World
+from helpers.attestations import signed_attestations
+from helpers.world import World
 from partledger.chain.local import LocalChain, free_port
-from partledger.sdk import PrintInput
-from partledger.sdk.types import hex32
 from partledger.siwe import SiweMessage, format_time
 
 CHILD = Path(__file__).with_name("service_child.py")
@@ -96,35 +95,11 @@ def child(anvil: LocalChain, world: World, service_db_url: str) -> Iterator[Chil
     process.kill()
 
 
-def _attestations(world: World, n: int) -> tuple[str, list[dict[str, Any]]]:
-    design = world.oem.register_design(world.design_file(), METADATA)
-    licence = world.oem.issue_licence(
-        design.design_id, world.hub.address, max_prints=n,
-        valid_until=world.now() + 86_400, required_standard=STANDARD,
-    )  # fmt: skip
-    items = []
-    for i in range(n):
-        signed = world.hub.sign_attestation(
-            PrintInput(licence.licence_id, f"SN-C{i}", world.machine, "LOT"),
-            deadline=world.now() + 3600,
-        )
-        r = signed.record
-        items.append(
-            {
-                "licence_id": hex32(r.licence_id), "serial": hex32(r.serial),
-                "machine_id": hex32(r.machine_id), "material_lot_hash": hex32(r.material_lot_hash),
-                "quality_report_hash": hex32(r.quality_report_hash),
-                "deadline": signed.deadline, "signature": "0x" + signed.signature.hex(),
-            }
-        )  # fmt: skip
-    return licence.licence_id, items
-
-
 @both_engines
 def test_a_relayer_killed_mid_batch_relays_everything_exactly_once_after_restart(
     child: Child, world: World
 ) -> None:
-    licence_id, items = _attestations(world, 20)
+    licence_id, items = signed_attestations(world, 20, "SN-C")
     child.start(kill_at="relay-broadcast")
     hub = child.token(world.hub.account)
     receipts = httpx.post(

@@ -24,11 +24,10 @@ from replicas.support import (
     wait_for,
 )
 
+from helpers.attestations import signed_attestations
 from helpers.world import METADATA, STANDARD, World
 from partledger.chain.local import LocalChain
-from partledger.sdk import PrintInput
 from partledger.sdk.ledger import PRINT_LEDGER
-from partledger.sdk.types import hex32
 
 pytestmark = pytest.mark.postgres
 
@@ -124,30 +123,6 @@ def test_exactly_one_replica_leads_and_says_so_in_health_and_metrics(
     assert (leader.role(), standby.role()) == ("leader", "standby")
 
 
-def _attestations(world: World, n: int, prefix: str) -> tuple[str, list[dict[str, Any]]]:
-    design = world.oem.register_design(world.design_file(), METADATA)
-    licence = world.oem.issue_licence(
-        design.design_id, world.hub.address, max_prints=n,
-        valid_until=world.now() + 86_400, required_standard=STANDARD,
-    )  # fmt: skip
-    items = []
-    for i in range(n):
-        signed = world.hub.sign_attestation(
-            PrintInput(licence.licence_id, f"{prefix}-{i}", world.machine, "LOT"),
-            deadline=world.now() + 3600,
-        )
-        r = signed.record
-        items.append(
-            {
-                "licence_id": hex32(r.licence_id), "serial": hex32(r.serial),
-                "machine_id": hex32(r.machine_id), "material_lot_hash": hex32(r.material_lot_hash),
-                "quality_report_hash": hex32(r.quality_report_hash),
-                "deadline": signed.deadline, "signature": "0x" + signed.signature.hex(),
-            }
-        )  # fmt: skip
-    return licence.licence_id, items
-
-
 def attested_serials(world: World, licence_id: str) -> dict[str, int]:
     """PrintAttested events per serial of one licence, read from the chain's logs."""
     logs = world.ledger.w3.eth.get_logs(
@@ -171,7 +146,7 @@ def test_killing_the_leader_mid_stream_hands_over_without_losing_or_repeating_a_
     a, b = replicas
     leader, standby = leader_of(a, b)
     n, chunk = 60, 6
-    licence_id, items = _attestations(world, n, "SN-R")
+    licence_id, items = signed_attestations(world, n, "SN-R-")
     heads = {r.name: token(r, r, world.hub.account) for r in (a, b)}
     receipts: list[str] = []
 
@@ -220,7 +195,7 @@ def test_a_paused_leader_is_fenced_off_and_steps_down_when_it_wakes(
     leader, standby = leader_of(a, b)
     assert leader.process is not None
     n = 30
-    licence_id, items = _attestations(world, n, "SN-P")
+    licence_id, items = signed_attestations(world, n, "SN-P-")
     headers = token(standby, standby, world.hub.account)
     receipts: list[str] = []
 
