@@ -11,34 +11,17 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
-from api.support import make_runtime
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from browser.chromium import CHROMIUM, FLAGS, needs_chromium, playwright_api
 
-from helpers.serving import serving
 from helpers.world import METADATA, ONE_DAY, World
-from partledger.api.app import create_app
 from partledger.sdk import PrintInput
 from partledger.sdk.remote import ServiceClient
 
-from .test_part_page_in_chromium import CHROMIUM, FLAGS, playwright_api, pytestmark  # noqa: F401
-
-
-@pytest.fixture
-def served(w3: Web3, world: World, dev_accounts: list[LocalAccount]) -> Iterator[str]:
-    """The service with its indexer on, under uvicorn on loopback; its origin."""
-    with serving(
-        lambda origin: create_app(
-            make_runtime(w3, world, api_origin=origin, api_indexer=True), relayer=dev_accounts[9]
-        )
-    ) as origin:
-        yield origin
+pytestmark = needs_chromium
 
 
 def _seed(world: World) -> tuple[str, list[str]]:
@@ -56,22 +39,22 @@ def _seed(world: World) -> tuple[str, list[str]]:
 
 
 def test_an_auditor_signs_in_with_a_link_reads_exports_and_signs_out_in_chromium(
-    served: str, world: World, tmp_path: Path
+    served_indexed: str, world: World, tmp_path: Path
 ) -> None:
     design, serials = _seed(world)
     auditor = ServiceClient(
-        served, world.other_hub.account, chain_id=world.ledger.deployment.chain_id
+        served_indexed, world.other_hub.account, chain_id=world.ledger.deployment.chain_id
     )
     deadline = time.monotonic() + 30
     while True:  # the service's indexer reads the blocks and the batch document
         found = httpx.get(
-            f"{served}/audit/prints.csv", params={"design": design},
+            f"{served_indexed}/audit/prints.csv", params={"design": design},
             headers=auditor._headers(True),
         )  # fmt: skip
         if len(found.text.splitlines()) == 5 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    host = urlsplit(served).netloc
+    host = urlsplit(served_indexed).netloc
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = browser.new_context(viewport={"width": 360, "height": 780}, accept_downloads=True)
@@ -79,14 +62,14 @@ def test_an_auditor_signs_in_with_a_link_reads_exports_and_signs_out_in_chromium
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
 
-        page.goto(f"{served}/audit/prints?design={design}")
+        page.goto(f"{served_indexed}/audit/prints?design={design}")
         assert urlsplit(page.url).path == "/audit/sign-in"  # no session yet
         link = auditor.browser_ticket()["sign_in_url"]
         page.goto(link)
-        page.wait_for_url(f"{served}/audit/prints*")
+        page.wait_for_url(f"{served_indexed}/audit/prints*")
         assert "#ticket" not in page.url
         rows = page.locator("#prints tbody tr")
-        page.goto(f"{served}/audit/prints?design={design}")
+        page.goto(f"{served_indexed}/audit/prints?design={design}")
         assert rows.count() == 4
         kinds = page.locator('#prints td[data-label="Attestation"]').all_inner_texts()
         assert (
@@ -106,8 +89,8 @@ def test_an_auditor_signs_in_with_a_link_reads_exports_and_signs_out_in_chromium
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
         page.click("text=Sign out")
-        page.wait_for_url(f"{served}/audit/sign-in*")
-        page.goto(f"{served}/audit/prints")
+        page.wait_for_url(f"{served_indexed}/audit/sign-in*")
+        page.goto(f"{served_indexed}/audit/prints")
         assert urlsplit(page.url).path == "/audit/sign-in"
         # the link was single-use
         page.goto(link)

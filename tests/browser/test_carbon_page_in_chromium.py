@@ -10,37 +10,21 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
-from api.support import make_runtime
-from api.test_carbon_report import footprint, part
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from api.test_carbon_report import footprint
+from browser.chromium import CHROMIUM, FLAGS, needs_chromium, playwright_api
 
-from helpers.serving import serving
+from helpers.carbon_prints import part
 from helpers.world import METADATA, ONE_DAY, World
-from partledger.api.app import create_app
 from partledger.sdk.remote import ServiceClient
 
-from .test_part_page_in_chromium import CHROMIUM, FLAGS, playwright_api, pytestmark  # noqa: F401
-
-
-@pytest.fixture
-def served(w3: Web3, world: World, dev_accounts: list[LocalAccount]) -> Iterator[str]:
-    """The service with its indexer on, under uvicorn on loopback; its origin."""
-    with serving(
-        lambda origin: create_app(
-            make_runtime(w3, world, api_origin=origin, api_indexer=True), relayer=dev_accounts[9]
-        )
-    ) as origin:
-        yield origin
+pytestmark = needs_chromium
 
 
 def test_an_auditor_reads_the_carbon_page_at_phone_width_in_chromium(
-    served: str, world: World
+    served_indexed: str, world: World
 ) -> None:
     design = world.oem.register_design(world.design_file(size=4_000), METADATA).design_id
     licence = world.oem.issue_licence(
@@ -50,12 +34,12 @@ def test_an_auditor_reads_the_carbon_page_at_phone_width_in_chromium(
     for i, fp in enumerate(fps):
         world.hub.attest_print(part(licence, f"CB-{i}", world.machine, "L", footprint=fp))
     auditor = ServiceClient(
-        served, world.other_hub.account, chain_id=world.ledger.deployment.chain_id
+        served_indexed, world.other_hub.account, chain_id=world.ledger.deployment.chain_id
     )
     deadline = time.monotonic() + 30
     while True:  # the service's indexer reads the blocks and the footprint documents
         found = httpx.get(
-            f"{served}/v1/carbon/report", params={"design": design},
+            f"{served_indexed}/v1/carbon/report", params={"design": design},
             headers=auditor._headers(True),
         ).json()  # fmt: skip
         if found["total"]["prints"] == 2:
@@ -64,7 +48,7 @@ def test_an_auditor_reads_the_carbon_page_at_phone_width_in_chromium(
         time.sleep(0.2)
     baseline = sum(f.baseline_kg_co2e for f in fps)
     avoided = sum(f.avoided_kg_co2e for f in fps)
-    host = urlsplit(served).netloc
+    host = urlsplit(served_indexed).netloc
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = browser.new_context(viewport={"width": 360, "height": 780})
@@ -73,12 +57,12 @@ def test_an_auditor_reads_the_carbon_page_at_phone_width_in_chromium(
         page.on("request", lambda r: requests.append(r.url))
 
         page.goto(auditor.browser_ticket()["sign_in_url"])
-        page.wait_for_url(f"{served}/audit/prints*")
+        page.wait_for_url(f"{served_indexed}/audit/prints*")
         page.click("nav >> text=Carbon")
-        page.wait_for_url(f"{served}/audit/carbon")
+        page.wait_for_url(f"{served_indexed}/audit/carbon")
         page.fill("#design", design)
         page.click("text=Show")
-        page.wait_for_url(f"{served}/audit/carbon?*design=*")
+        page.wait_for_url(f"{served_indexed}/audit/carbon?*design=*")
 
         assert page.locator("#total-prints").inner_text() == "2"
         assert page.locator("#total-baseline").inner_text() == f"{baseline / 1000:,.6f} t CO2e"

@@ -11,51 +11,20 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from api.support import make_runtime
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from browser.chromium import CHROMIUM, FLAGS, needs_chromium, playwright_api
 
-from helpers.serving import serving
 from helpers.world import METADATA, ONE_DAY, STANDARD, World
-from partledger.api.app import create_app
 from partledger.passport import verify_bundle
 from partledger.sdk import PrintInput
 
-CHROMIUM = os.environ.get("PARTLEDGER_CHROMIUM", "/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api")
 zxingcpp = pytest.importorskip("zxingcpp")
 pil_image = pytest.importorskip("PIL.Image")
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM), reason=f"no chromium at {CHROMIUM} (apt-get install chromium)"
-)
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def served(w3: Web3, world: World, dev_accounts: list[LocalAccount]) -> Iterator[str]:
-    """The service under uvicorn on a free loopback port; its origin."""
-    with serving(
-        lambda origin: create_app(
-            make_runtime(w3, world, api_origin=origin), relayer=dev_accounts[9]
-        )
-    ) as origin:
-        yield origin
+pytestmark = needs_chromium
 
 
 def _print(world: World, serial: str) -> str:
