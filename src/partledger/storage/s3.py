@@ -5,8 +5,11 @@ key (``<prefix>/.uploads/<uuid>``) while its SHA-256 is computed; only then is i
 copied server-side to its final key with a conditional write (``If-None-Match: *``),
 and the temporary object deleted. A blob of at most one part is hashed in memory
 and written to its final key in one conditional ``PutObject`` carrying its SHA-256
-checksum. Either way no partial object is ever visible under a final key, and
-memory stays bounded by a few parts whatever the blob's size.
+checksum. When the caller knows the SHA-256 in advance (``expected_sha256``) the
+multipart upload goes straight to the final key and is completed (conditionally) only if
+the bytes hash to it, else aborted: no temporary object, no copy. Either way no partial
+object is ever visible under a final key, and memory stays bounded by a few parts
+whatever the blob's size.
 """
 
 from __future__ import annotations
