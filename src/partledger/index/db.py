@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -75,6 +75,11 @@ def migrate(
     ``script_location`` (default: the index's; the service passes its own)."""
     config = alembic_config(script_location)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # replicas starting together on a fresh database migrate one at a time: the lock
+            # lasts until this transaction (DDL included: PostgreSQL's is transactional) ends
+            key = f"partledger-migrate:{script_location.resolve()}"
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
