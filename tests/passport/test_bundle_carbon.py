@@ -17,7 +17,7 @@ from sdk.test_footprint_claims import sg as sg
 from helpers.world import METADATA, ONE_DAY, World
 from partledger.carbon import compute_footprint, default_factor_set, footprint_document
 from partledger.passport import export_bundle, verify_bundle
-from partledger.passport.credentials import open_envelope
+from partledger.passport.credentials import open_envelope, untp_problems
 from partledger.sdk import PrintInput
 from partledger.sdk.baseline import declare_baseline
 
@@ -89,3 +89,22 @@ def test_an_exporter_cannot_swap_the_footprint_the_baseline_or_the_scorecard(
     foreign["payload"]["carbon"]["evidence"] = base64.b64encode(b'{"other": 1}').decode()
     assert "carbon.footprint" in _failed(_resigned(foreign, key, chain_id), trusted)
     assert carbon["evidence"] != foreign["payload"]["carbon"]["evidence"]
+
+
+def test_the_untp_check_refuses_a_malformed_emissions_scorecard(
+    world: World, sg: SingaporeHub
+) -> None:
+    _, bundle = _printed(world, sg)
+    dpp, _ = open_envelope(bundle["payload"]["credentials"]["dpp"])
+    assert untp_problems(dpp, "dpp") == []
+    card = dpp["credentialSubject"]["emissionsScorecard"]
+    for change, words in (
+        ({"carbonFootprint": "0.2"}, "carbonFootprint must be a number"),
+        ({"primarySourcedRatio": True}, "primarySourcedRatio must be a number"),
+        ({"declaredUnit": ""}, "declaredUnit must be a unit code"),
+        ({"operationalScope": "GateToGate"}, "operationalScope must be None"),
+        ({"reportingStandard": {"name": "ISO 14083"}}, "issuingParty id and name"),
+    ):
+        broken = copy.deepcopy(dpp)
+        broken["credentialSubject"]["emissionsScorecard"] = {**card, **change}
+        assert any(words in p for p in untp_problems(broken, "dpp")), change

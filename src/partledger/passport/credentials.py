@@ -309,6 +309,30 @@ def untp_problems(credential: dict[str, Any], kind: str) -> list[str]:
     return problems
 
 
+def _scorecard_problems(card: Any) -> list[str]:
+    """UNTP 0.6.1 ``EmissionsPerformance``: carbonFootprint and primarySourcedRatio numbers,
+    declaredUnit a code, operationalScope one of None, CradleToGate, CradleToGrave; an optional
+    reportingStandard needs its issuingParty (id and name)."""
+    if not isinstance(card, dict):
+        return ["emissionsScorecard must be an object"]
+    problems = []
+    for key in ("carbonFootprint", "primarySourcedRatio"):
+        value = card.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"emissionsScorecard.{key} must be a number")
+    if not isinstance(card.get("declaredUnit"), str) or not card.get("declaredUnit"):
+        problems.append("emissionsScorecard.declaredUnit must be a unit code (UN/CEFACT Rec 20)")
+    if card.get("operationalScope") not in ("None", "CradleToGate", "CradleToGrave"):
+        problems.append("emissionsScorecard.operationalScope must be None, CradleToGate or "
+                        "CradleToGrave")  # fmt: skip
+    standard = card.get("reportingStandard")
+    if standard is not None and not (
+        isinstance(standard, dict) and {"id", "name"} <= set(standard.get("issuingParty") or {})
+    ):
+        problems.append("emissionsScorecard.reportingStandard needs issuingParty id and name")
+    return problems
+
+
 def _subject_problems(s: dict[str, Any], kind: str) -> list[str]:
     problems = []
     if kind == "dpp":
@@ -324,6 +348,8 @@ def _subject_problems(s: dict[str, Any], kind: str) -> list[str]:
         for claim in s.get("conformityClaim", []):
             if not {"id", "conformance", "conformityTopic"} <= set(claim):
                 problems.append("each conformityClaim needs id, conformance, conformityTopic")
+        if "emissionsScorecard" in s:
+            problems += _scorecard_problems(s["emissionsScorecard"])
     elif kind == "dcc":
         needed = {"id", "assessorLevel", "assessmentLevel", "attestationType", "issuedToParty"}
         if not needed <= set(s):
