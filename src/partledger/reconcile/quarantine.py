@@ -1,8 +1,12 @@
 """Quarantine: take a blob out of the store without ever destroying it, and put it back.
 
-A quarantined blob is copied to ``<dir>/<sha256>`` with a note saying why and
-when, then removed from the store; ``restore`` verifies the bytes still hash to
-their name before putting them back.
+A quarantined blob is copied aside with a note saying why and when, then removed from
+the store; ``restore`` verifies the bytes still hash to their name before putting them
+back. Where it is kept follows the store (:func:`open_quarantine`): a filesystem store's
+quarantine is a directory, ``<dir>/<sha256>`` and ``<dir>/<sha256>.json``
+(:class:`DirectoryQuarantine`); an S3 store's is in its bucket, ``<prefix>/.quarantine/
+<sha256>`` and ``<sha256>.json`` (:class:`BucketQuarantine`), so every replica sharing the
+bucket sees the same quarantine.
 """
 
 from __future__ import annotations
@@ -12,11 +16,22 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from partledger.errors import PartLedgerError
-from partledger.storage import BlobStore, check_blob_id
+from partledger.storage import (
+    BlobCorruptedError,
+    BlobNotFoundError,
+    BlobStore,
+    S3BlobStore,
+    check_blob_id,
+)
+
+QUARANTINE_PREFIX = ".quarantine/"
+"""Where an S3 store's quarantine lives, under the store's prefix (``list()`` skips it)."""
 
 
 class QuarantineError(PartLedgerError, LookupError):
@@ -34,7 +49,40 @@ class QuarantinedBlob:
     hashes_to: str
 
 
-class Quarantine:
+class Quarantine(Protocol):
+    """Blobs removed from a store, each with a note; restorable while their bytes are intact."""
+
+    def put(self, blob_id: str, reason: str) -> QuarantinedBlob:
+        """Move ``blob_id`` out of the store into quarantine (copy, then delete)."""
+        ...
+
+    def get(self, blob_id: str) -> QuarantinedBlob:
+        """The note of a quarantined blob (``QuarantineError`` if not in quarantine)."""
+        ...
+
+    def list(self) -> list[QuarantinedBlob]:
+        """Every quarantined blob, by id."""
+        ...
+
+    def restore(self, blob_id: str) -> None:
+        """Put a quarantined blob back (only if its bytes hash to its id)."""
+        ...
+
+    def holds_intact(self, blob_id: str) -> bool:
+        """Whether quarantine holds bytes that hash to ``blob_id`` (a restorable blob)."""
+        ...
+
+
+def open_quarantine(store: BlobStore, directory: Path | None = None) -> Quarantine:
+    """The quarantine of ``store``: in its bucket for an S3 store, else ``directory``."""
+    if isinstance(store, S3BlobStore):
+        return BucketQuarantine(store)
+    if directory is None:
+        raise ValueError(f"a quarantine directory is needed for {type(store).__name__}")
+    return DirectoryQuarantine(directory, store)
+
+
+class DirectoryQuarantine:
     """A directory of blobs removed from a store, each with a note."""
 
     def __init__(self, directory: Path, store: BlobStore) -> None:
@@ -99,6 +147,99 @@ class Quarantine:
         with data_path.open("rb") as source:
             shutil.copyfileobj(source, _Hasher(digest), 1 << 20)
         return digest.hexdigest() == blob_id
+
+
+class BucketQuarantine:
+    """Blobs removed from an S3 store, kept in its bucket under ``<prefix>/.quarantine/``.
+
+    Moving a blob there is a server-side copy to ``.quarantine/<id>`` (then hashed, so the
+    note says what the held bytes hash to), a ``.quarantine/<id>.json`` note, then the delete
+    of the blob's key. Restoring copies it back under its key with ``If-None-Match: *``
+    (an identical blob there already is fine, a different one is refused), then deletes the
+    quarantined object and its note.
+    """
+
+    def __init__(self, store: S3BlobStore) -> None:
+        self.store = store
+        self.root = f"{store.prefix}/{QUARANTINE_PREFIX}" if store.prefix else QUARANTINE_PREFIX
+
+    def _keys(self, blob_id: str) -> tuple[str, str]:
+        check_blob_id(blob_id)
+        return f"{self.root}{blob_id}", f"{self.root}{blob_id}.json"
+
+    def _hash(self, key: str) -> tuple[int, str]:
+        digest = hashlib.sha256()
+        size = 0
+        with self.store.open_key(key) as source:
+            while chunk := source.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        return size, digest.hexdigest()
+
+    def put(self, blob_id: str, reason: str) -> QuarantinedBlob:
+        """Move ``blob_id`` into the bucket's quarantine (copy, note, then delete)."""
+        data_key, note_key = self._keys(blob_id)
+        self.store.copy_key(self.store.key_of(blob_id), data_key)
+        size, hashes_to = self._hash(data_key)
+        held = QuarantinedBlob(blob_id, reason, time.time(), size, hashes_to)
+        self.store.put_key(note_key, json.dumps(held.__dict__, indent=1).encode())
+        self.store.delete(blob_id)
+        return held
+
+    def get(self, blob_id: str) -> QuarantinedBlob:
+        _, note_key = self._keys(blob_id)
+        try:
+            with self.store.open_key(note_key) as note:
+                return QuarantinedBlob(**json.loads(note.read()))
+        except BlobNotFoundError:
+            raise QuarantineError(f"blob {blob_id} is not in quarantine") from None
+
+    def list(self) -> list[QuarantinedBlob]:
+        return [self.get(blob_id) for blob_id in self._ids(self.store.keys(QUARANTINE_PREFIX))]
+
+    def _ids(self, keys: Iterable[str]) -> Iterable[str]:
+        for key in keys:
+            name = key[len(self.root) :]
+            if name.endswith(".json") and _is_blob_id(name[: -len(".json")]):
+                yield name[: -len(".json")]
+
+    def restore(self, blob_id: str) -> None:
+        """Put a quarantined blob back under its key (only if its bytes hash to its id)."""
+        data_key, note_key = self._keys(blob_id)
+        self.get(blob_id)
+        try:
+            _, hashes_to = self._hash(data_key)
+        except BlobNotFoundError:
+            raise QuarantineError(
+                f"the quarantined bytes of {blob_id} are gone (only its note is left)"
+            ) from None
+        if hashes_to != blob_id:
+            raise QuarantineError(
+                f"quarantined bytes hash to {hashes_to}, not {blob_id}: cannot restore as is"
+            )
+        if self.store.exists(blob_id):
+            try:
+                self.store.verify(blob_id)
+            except BlobCorruptedError:
+                raise QuarantineError(
+                    f"other bytes are stored under {blob_id}: quarantine them first"
+                ) from None
+        else:
+            self.store.copy_key(data_key, self.store.key_of(blob_id), if_absent=True)
+        self.store.delete_key(data_key)
+        self.store.delete_key(note_key)
+
+    def holds_intact(self, blob_id: str) -> bool:
+        """Whether quarantine holds bytes that hash to ``blob_id`` (a restorable blob)."""
+        data_key, _ = self._keys(blob_id)
+        try:
+            return self._hash(data_key)[1] == blob_id
+        except BlobNotFoundError:
+            return False
+
+
+def _is_blob_id(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 class _Hasher:

@@ -20,7 +20,7 @@ from partledger.index import Indexer
 from partledger.reconcile import checks
 from partledger.reconcile.checks import Options
 from partledger.reconcile.findings import Finding, RepairOutcome, Report, Severity
-from partledger.reconcile.quarantine import Quarantine
+from partledger.reconcile.quarantine import Quarantine, open_quarantine
 from partledger.sdk import Oem
 from partledger.sdk.ledger import Ledger
 from partledger.storage import AbandonedUpload
@@ -58,13 +58,15 @@ class Reconciler:
         ledger: Ledger,
         indexer: Indexer,
         *,
-        quarantine_dir: Path,
+        quarantine_dir: Path | None = None,
         options: Options | None = None,
     ) -> None:
+        """``quarantine_dir`` is the quarantine of a filesystem store; an S3 store's is in its
+        bucket (``<prefix>/.quarantine/``), shared by every replica (the directory is unused)."""
         self.ledger = ledger
         self.indexer = indexer
         self.options = options or Options()
-        self.quarantine = Quarantine(quarantine_dir, ledger.store)
+        self.quarantine: Quarantine = open_quarantine(ledger.store, quarantine_dir)
 
     def run(self, only: Sequence[str] | None = None) -> Report:
         """Run the checks (all, or the named ones) and report every finding."""

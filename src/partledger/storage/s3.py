@@ -425,6 +425,92 @@ class S3BlobStore:
             for page in pages:
                 yield from page.get("Contents", [])
 
+    # -- other objects under the prefix (the reconciler's quarantine) ---------------------
+    def _own(self, key: str) -> str:
+        if not key.startswith(self._root) or ".." in key.split("/") or key.endswith("/"):
+            raise ValueError(f"{key!r} is not an object key under this store's prefix")
+        return key
+
+    def keys(self, under: str) -> Iterator[str]:
+        """Yield the keys under ``<prefix>/<under>`` (e.g. ``.quarantine/``), sorted."""
+        if ".." in under.split("/"):
+            raise ValueError(f"{under!r} is not a path under this store's prefix")
+        for item in self._objects(f"{self._root}{under}"):
+            yield str(item["Key"])
+
+    def open_key(self, key: str) -> BinaryIO:
+        """Open any object under the prefix (``BlobNotFoundError`` if absent), as ``open``."""
+        return _S3Reader(self, key, self._own(key))  # type: ignore[return-value]
+
+    def put_key(self, key: str, data: bytes, *, if_absent: bool = False) -> bool:
+        """Write a small object under the prefix; with ``if_absent`` (``If-None-Match: *``)
+        an existing object is kept and False returned."""
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self._own(key), "Body": data}
+        with self._errors(f"writing {key}", write=True):
+            if not if_absent:
+                self.client.put_object(**request)
+                return True
+            try:
+                self.client.put_object(**request, IfNoneMatch="*")
+            except Exception as exc:
+                code = _error_code(exc)
+                if code in _EXISTS or (code in _CONFLICT and self._head(key) is not None):
+                    return False
+                if code not in _UNSUPPORTED:
+                    raise
+                self.client.put_object(**request)  # a server without conditional writes
+        return True
+
+    def copy_key(self, source: str, dest: str, *, if_absent: bool = False) -> None:
+        """Server-side copy of an object under the prefix to another key under it (one
+        ``CopyObject``, or a multipart copy above 5 GiB). With ``if_absent`` the copy is a
+        multipart copy completed with ``If-None-Match: *``: an object already at ``dest`` is
+        kept (success: content addressing). ``BlobNotFoundError`` if ``source`` is absent."""
+        self._own(dest)
+        head = self._head(self._own(source))
+        if head is None:
+            raise BlobNotFoundError(f"no object {source}")
+        size = int(head["ContentLength"])
+        doing = f"copying {source} to {dest}"
+        if size == 0:
+            self.put_key(dest, b"", if_absent=if_absent)
+            return
+        if not if_absent and size <= _MAX_COPY_PART:
+            with self._errors(doing, write=True):
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=dest,
+                    CopySource={"Bucket": self.bucket, "Key": source},
+                    CopySourceIfMatch=head["ETag"],  # exactly the version looked at
+                )
+            return
+        with self._errors(doing, write=True):
+            upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=dest)[
+                "UploadId"
+            ]
+            try:
+                parts = self._copy_parts(source, dest, upload_id, size)
+                if if_absent:
+                    self._complete_conditional(dest, upload_id, parts)
+                else:
+                    self.client.complete_multipart_upload(
+                        Bucket=self.bucket,
+                        Key=dest,
+                        UploadId=upload_id,
+                        MultipartUpload={"Parts": parts},
+                    )
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=dest, UploadId=upload_id
+                    )
+                raise
+
+    def delete_key(self, key: str) -> None:
+        """Delete an object under the prefix (nothing if it is absent)."""
+        with self._errors(f"deleting {key}", write=True):
+            self.client.delete_object(Bucket=self.bucket, Key=self._own(key))
+
     # -- leftovers of crashed writers ------------------------------------------------------
     def abandoned_uploads(
         self, older_than_seconds: float = 3600.0
@@ -650,11 +736,11 @@ class _S3Reader(io.RawIOBase):
     """A blob's body read in chunks as asked; a seek (or a dropped connection) re-requests
     the rest as a byte range of the same object version (``If-Match`` on its ETag)."""
 
-    def __init__(self, store: S3BlobStore, sha256: str) -> None:
+    def __init__(self, store: S3BlobStore, sha256: str, key: str | None = None) -> None:
         super().__init__()
         self._store = store
-        self._sha256 = sha256
-        self._key = store.key_of(sha256)
+        self._sha256 = sha256  # the name in messages (the key itself for a non-blob object)
+        self._key = store.key_of(sha256) if key is None else key
         self._pos = 0
         self._etag: str | None = None
         self._body: Any = None
