@@ -5,6 +5,16 @@ reorg to the common ancestor), then ingests every block up to the chain head in
 adaptive ranges; ``Indexer.run(stop_event)`` repeats that until told to stop,
 riding out an unreachable node. Blocks deeper than ``confirmations`` below the head
 are final, the others tentative (``safe_block`` in the checkpoint tells which).
+
+Several writers (service replicas sharing one PostgreSQL index): every checkpoint-moving
+transaction (a range, a reorg rollback, the head update) first locks the checkpoint row and
+checks it still holds the block and hash this sync started from (compare-and-swap), so a
+writer that fell behind (paused, or racing another) aborts with :class:`CheckpointMoved`
+instead of writing rows above another writer's checkpoint; ``fence`` (optional) is asked
+before each sync and immediately before each such transaction commits (the service checks
+its index-writer leadership there). Event rows are upserts keyed by chain position, batch
+documents and footprints are rewritten only under the anchor's/print's current block hash:
+re-ingesting by a second writer changes nothing.
 """
 
 from __future__ import annotations
@@ -13,13 +23,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.engine import URL
 
+from partledger.index import schema
 from partledger.index.db import open_database
 from partledger.index.decode import LogDecoder
 from partledger.index.documents import DocumentReader, DocumentsReport, ingest_batch_documents
@@ -27,7 +39,7 @@ from partledger.index.errors import IndexerError, IndexMismatch, ReorgTooDeep, R
 from partledger.index.fetch import AdaptiveSpan, FetchedRange, fetch_ranges, prefetch
 from partledger.index.footprints import FootprintReader, FootprintsReport, ingest_footprints
 from partledger.index.rpc import JsonRpc
-from partledger.index.store import Store, SyncState
+from partledger.index.store import STATE_ID, Store, SyncState
 
 if TYPE_CHECKING:
     from partledger.chain.deployer import Deployment
@@ -35,6 +47,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ABI = Sequence[Mapping[str, Any]]
+Fence = Callable[[], None]
+"""Raises if this indexer may no longer write (e.g. its replica lost the index leadership)."""
+WRITE_IDLE_TIMEOUT_MS = 10_000
+"""PostgreSQL: a writer stalled inside a write transaction (paused process) loses its session
+after this long, which releases the checkpoint row lock for the next writer."""
+
+
+class CheckpointMoved(IndexerError):
+    """Another writer moved the checkpoint since this sync read it: nothing was written."""
 
 
 def ledger_abis(names: Sequence[str]) -> list[list[dict[str, Any]]]:
@@ -130,13 +151,17 @@ class Indexer:
         engine: Engine | None = None,
         documents: DocumentReader | None = None,
         footprints: FootprintReader | None = None,
+        fence: Fence | None = None,
     ) -> None:
         """``documents`` reads an anchored batch's published document by its blob id (e.g.
         ``lambda blob: read_batch_document(store, blob)``): with it, every sync also stores
         the anchored leaves (``partledger.index.documents``). ``footprints`` reads the prints'
         evidence blobs (``footprint_reader(store, parse_print_evidence)``): with it, every sync
-        also stores the prints' carbon footprints (``partledger.index.footprints``)."""
+        also stores the prints' carbon footprints (``partledger.index.footprints``). ``fence`` is
+        called before each sync and immediately before each of its write transactions commits;
+        whatever it raises aborts the transaction and ends the sync."""
         self.config = config
+        self.fence = fence
         self.documents = documents
         self._documents_retried_at: float | None = None
         self.footprints = footprints
@@ -177,7 +202,7 @@ class Indexer:
     def _ensure_state(self) -> SyncState:
         if self._chain_id is None:
             self._chain_id = self.rpc.chain_id()
-        with self.engine.begin() as conn:
+        with self._writing(None) as conn:
             state = self.store.load_state(conn)
             if state is None:
                 state = SyncState(
@@ -233,7 +258,7 @@ class Indexer:
                     "reorg_window"
                 )
             ancestor = state.start_block - 1
-        with self.engine.begin() as conn:
+        with self._writing(state) as conn:
             removed = self.store.rollback_above(conn, ancestor)
             kept = dict(self.store.stored_headers(conn, ancestor))
             new_state = replace(
@@ -271,6 +296,7 @@ class Indexer:
     ) -> SyncReport:
         """Check for a reorg, then ingest up to the chain head (or ``max_blocks`` blocks)."""
         report = SyncReport()
+        self._fenced()
         state = self._ensure_state()
         head = self.rpc.block_number()
         report.chain_head = head
@@ -297,7 +323,7 @@ class Indexer:
             rows = self.decoder.decode(logs, {n: h.timestamp for n, h in fetched.headers.items()})
             t1 = time.perf_counter()
             timings["decode"] += t1 - t0
-            with self.engine.begin() as conn:
+            with self._writing(state) as conn:
                 report.rows += self.store.insert_rows(conn, rows)
                 self.store.save_headers(conn, fetched.headers.values())
                 self.store.prune_headers(conn, below=head - self.window + 1, keep=fetched.last)
@@ -318,6 +344,7 @@ class Indexer:
             if stop is not None and stop.is_set():
                 report.interrupted = True
                 break
+        self._fenced()
         report.documents = self.ingest_documents(new_rows=report.rows > 0)
         leaves = report.documents is not None and report.documents.leaves > 0
         report.footprints = self.ingest_footprints(new_rows=report.rows > 0 or leaves)
@@ -358,6 +385,34 @@ class Indexer:
             self._footprints_retried_at = now
         return report
 
+    # -- writing -------------------------------------------------------------------------
+    def _fenced(self) -> None:
+        if self.fence is not None:
+            self.fence()
+
+    @contextmanager
+    def _writing(self, expect: SyncState | None) -> Iterator[Connection]:
+        """One write transaction: the checkpoint must still be ``expect``'s (its row stays
+        locked until commit), and the fence is asked right before the commit."""
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(
+                    text(f"SET LOCAL idle_in_transaction_session_timeout = {WRITE_IDLE_TIMEOUT_MS}")
+                )
+            if expect is not None:
+                c = schema.sync_state.c
+                row = conn.execute(
+                    select(c.last_block, c.last_hash).where(c.id == STATE_ID).with_for_update()
+                ).one_or_none()
+                stored = None if row is None else (int(row[0]), row[1] and bytes(row[1]))
+                if stored != (expect.last_block, expect.last_hash):
+                    raise CheckpointMoved(
+                        f"the checkpoint moved from block {expect.last_block} to "
+                        f"{None if stored is None else stored[0]} under this sync"
+                    )
+            yield conn
+            self._fenced()
+
     @staticmethod
     def _consistent(fetched: FetchedRange, logs: list[Any]) -> bool:
         """Whether every log of a block whose header was fetched carries that block's hash."""
@@ -377,7 +432,7 @@ class Indexer:
     def _save_head(self, state: SyncState, head: int, safe: int) -> None:
         if state.chain_head == head and state.safe_block == safe:
             return
-        with self.engine.begin() as conn:
+        with self._writing(state) as conn:
             self.store.save_state(conn, replace(state, chain_head=head, safe_block=safe))
 
     def run(
@@ -396,6 +451,9 @@ class Indexer:
                 log.warning("indexer: node unavailable (%s); retrying in %.1fs", exc, backoff)
                 stop.wait(backoff)
                 backoff = min(max_backoff, backoff * 2)
+                continue
+            except CheckpointMoved as exc:  # another writer got there first: read it again
+                log.info("indexer: %s; syncing again", exc)
                 continue
             except IndexerError:
                 raise

@@ -22,12 +22,15 @@ class HealthPublic(BaseModel):
     contracts: dict[str, str]
     relayer: str = "leader"
     """``leader`` if this replica runs the relayer and anchor writer, else ``standby``."""
+    indexer: str = "off"
+    """``writer`` if this replica writes the index, ``reader`` if it reads the index another
+    replica writes (a shared PostgreSQL index), ``off`` without an indexer."""
 
 
 @router.get("/health", response_model=HealthPublic, responses=errors(503))
 def health(runtime: RuntimeDep, ctx: ContextDep) -> HealthPublic | JSONResponse:
     """The chain id, latest block, the ledger's contract addresses and whether this replica
-    leads (runs the relayer)."""
+    leads (runs the relayer) and whether it writes the index."""
     deployment = runtime.deployment
     try:
         chain_id = runtime.w3.eth.chain_id
@@ -50,4 +53,5 @@ def health(runtime: RuntimeDep, ctx: ContextDep) -> HealthPublic | JSONResponse:
         block_number=block_number,
         contracts={name: c.address for name, c in sorted(deployment.contracts.items())},
         relayer=ctx.leadership.state,
+        indexer=ctx.index_role,
     )

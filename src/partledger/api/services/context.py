@@ -18,7 +18,7 @@ from partledger.api.services.access_log import AccessLog
 from partledger.api.services.audit import AuditService
 from partledger.api.services.auth import AuthService, load_secret
 from partledger.api.services.db import open_service_database
-from partledger.api.services.leader import Leadership
+from partledger.api.services.leader import INDEX_LOCK_KEY, Leadership, LeadershipLost
 from partledger.api.services.ledger import LedgerService
 from partledger.api.services.metrics import Metrics
 from partledger.api.services.ratelimit import RateLimiter
@@ -92,6 +92,9 @@ class ServiceContext:
     reconciliation: ReconciliationService
     leadership: Leadership
     indexer: Indexer | None = None
+    index_writer: Leadership | None = None
+    """Who writes the index (PostgreSQL: the holder of the index lock; SQLite: this replica)."""
+    _index_epoch: int = 0
     anchor_sender: TxSender | None = None
     anchor_account: LocalAccount | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -198,12 +201,15 @@ class ServiceContext:
                 self.ledger.deployment, rpc_url, self.settings.sqlalchemy_url, poll_interval=0.5
             )
             store = self.ledger.store
+            writer = self.index_writer = Leadership(self.index_engine, key=INDEX_LOCK_KEY)
             self.indexer = Indexer(
                 config,
                 engine=self.index_engine,
                 documents=lambda blob: read_batch_document(store, blob),
                 footprints=footprint_reader(store, parse_print_evidence),
+                fence=lambda: writer.fence(self._index_epoch),
             )
+            writer.start()
             self._spawn("pl-indexer", self._run_indexer)
 
     def purge_leftovers(self) -> None:
@@ -223,13 +229,29 @@ class ServiceContext:
         self._threads.append(thread)
 
     def _run_indexer(self) -> None:
-        assert self.indexer is not None
+        """Write the index while this replica holds the index lock; read it otherwise."""
+        assert self.indexer is not None and self.index_writer is not None
+        writer = self.index_writer
         while not self._stop.is_set():
+            if not writer.is_leader:  # a reader: the writer keeps the shared index
+                self._stop.wait(writer.poll / 2)
+                continue
+            self._index_epoch = writer.epoch
             try:
                 self.indexer.run(self._stop)
+            except LeadershipLost:
+                log.warning("this replica no longer writes the index")
             except Exception:
                 log.exception("indexer stopped with an error; restarting in 2s")
                 self._stop.wait(2.0)
+
+    @property
+    def index_role(self) -> str:
+        """``writer`` if this replica writes the index, ``reader`` if it only reads the index
+        another replica writes, ``off`` without an indexer."""
+        if self.index_writer is None:
+            return "off"
+        return "writer" if self.index_writer.is_leader else "reader"
 
     def anchoring(self) -> TxSender | None:
         """The sender anchoring the access log (made on first use: the chain may be away)."""
@@ -273,6 +295,8 @@ class ServiceContext:
         self.leadership.stop()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self.index_writer is not None:
+            self.index_writer.stop()
         if self.indexer is not None:
             self.indexer.close()
         self.ledger.journal.close()

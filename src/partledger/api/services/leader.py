@@ -22,6 +22,12 @@ be mined with the same nonce, and rows whose nonce was spent by another transact
 requeued by the relayer's stale-transaction recovery.
 
 On SQLite (one process per data directory) the replica is always the leader.
+
+The index writer is elected the same way, with a second lock (:data:`INDEX_LOCK_KEY`) taken
+in the index database itself (``PARTLEDGER_DATABASE_URL``, which may differ from the service
+database; advisory locks are per database): among the replicas with the indexer on, exactly
+one writes a shared PostgreSQL index; the others read it. An index on SQLite is the
+replica's own: it always writes it.
 """
 
 from __future__ import annotations
@@ -36,8 +42,13 @@ from sqlalchemy.pool import NullPool
 log = logging.getLogger("partledger.leader")
 
 LOCK_KEY = 0x504C524C  # "PLRL": the relayer/anchor-writer leadership (fits objid, classid 0)
+INDEX_LOCK_KEY = 0x504C4958  # "PLIX": the index writer, taken in the index database
 POLL_SECONDS = 0.5
 TTL_SECONDS = 4.0
+
+
+class LeadershipLost(Exception):
+    """This replica no longer holds the leadership a step began under."""
 
 
 class Leadership:
@@ -100,6 +111,11 @@ class Leadership:
                 return True
             self._lose("the leadership lock is no longer held")
             return False
+
+    def fence(self, epoch: int) -> None:
+        """Raise :class:`LeadershipLost` unless still the leader of ``epoch`` (:meth:`confirm`)."""
+        if not self.confirm(epoch):
+            raise LeadershipLost(f"no longer the leader of epoch {epoch}")
 
     # -- the renewing thread ---------------------------------------------------------------
     def start(self) -> None:
