@@ -34,11 +34,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from replicas.support import Replica, replica_env, scratch_database, token  # noqa: E402
 from replicas.test_replicas import attested_serials  # noqa: E402
 
-from helpers.world import METADATA, STANDARD, World, build_world  # noqa: E402
+from helpers.attestations import signed_attestations  # noqa: E402
+from helpers.world import World, build_world  # noqa: E402
 from partledger.chain.connect import connect  # noqa: E402
 from partledger.chain.local import LocalChain, dev_account  # noqa: E402
-from partledger.sdk import PrintInput  # noqa: E402
-from partledger.sdk.types import hex32  # noqa: E402
 
 BENCH_ENV = {"PARTLEDGER_RELAY_BATCH_SIZE": "100", "PARTLEDGER_RELAY_WINDOW_MS": "200"}
 
@@ -74,27 +73,8 @@ def leader(reps: list[Replica], timeout: float = 10) -> Replica:
 
 
 def signed_items(world: World, n: int, prefix: str) -> tuple[str, str, list[dict[str, Any]]]:
-    design = world.oem.register_design(world.design_file(size=20_000), METADATA)
-    licence = world.oem.issue_licence(
-        design.design_id, world.hub.address, max_prints=n,
-        valid_until=world.now() + 86_400, required_standard=STANDARD,
-    )  # fmt: skip
-    items = []
-    for i in range(n):
-        signed = world.hub.sign_attestation(
-            PrintInput(licence.licence_id, f"{prefix}-{i}", world.machine, "LOT"),
-            deadline=world.now() + 3600,
-        )
-        r = signed.record
-        items.append(
-            {
-                "licence_id": hex32(r.licence_id), "serial": hex32(r.serial),
-                "machine_id": hex32(r.machine_id), "material_lot_hash": hex32(r.material_lot_hash),
-                "quality_report_hash": hex32(r.quality_report_hash),
-                "deadline": signed.deadline, "signature": "0x" + signed.signature.hex(),
-            }
-        )  # fmt: skip
-    return design.design_id, licence.licence_id, items
+    """A design, a licence and ``n`` hub-signed attestations ``{prefix}-0`` ... (not sent)."""
+    return signed_attestations(world, n, f"{prefix}-", design_bytes=20_000)
 
 
 def submit_round_robin(

@@ -99,7 +99,7 @@ def child(anvil: LocalChain, world: World, service_db_url: str) -> Iterator[Chil
 def test_a_relayer_killed_mid_batch_relays_everything_exactly_once_after_restart(
     child: Child, world: World
 ) -> None:
-    licence_id, items = signed_attestations(world, 20, "SN-C")
+    _, licence_id, items = signed_attestations(world, 20, "SN-C")
     child.start(kill_at="relay-broadcast")
     hub = child.token(world.hub.account)
     receipts = httpx.post(

@@ -6,30 +6,25 @@ from typing import Any
 
 from helpers.world import METADATA, STANDARD, World
 from partledger.sdk import PrintInput
-from partledger.sdk.types import hex32
+from partledger.sdk.remote import attestation_item
 
 
-def signed_attestations(world: World, n: int, prefix: str) -> tuple[str, list[dict[str, Any]]]:
-    """A new design and licence for ``n`` prints; the licence id and ``n`` attestations the hub
-    signed (serials ``{prefix}0``, ``{prefix}1`` ...), not yet submitted."""
-    design = world.oem.register_design(world.design_file(), METADATA)
+def signed_attestations(
+    world: World, n: int, prefix: str, *, design_bytes: int | None = None
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """A new design and licence for ``n`` prints; the design id, the licence id and ``n``
+    attestations the hub signed (serials ``{prefix}0``, ``{prefix}1`` ...), not yet submitted."""
+    source = world.design_file() if design_bytes is None else world.design_file(size=design_bytes)
+    design = world.oem.register_design(source, METADATA)
     licence = world.oem.issue_licence(
         design.design_id, world.hub.address, max_prints=n,
         valid_until=world.now() + 86_400, required_standard=STANDARD,
     )  # fmt: skip
-    items = []
-    for i in range(n):
-        signed = world.hub.sign_attestation(
-            PrintInput(licence.licence_id, f"{prefix}{i}", world.machine, "LOT"),
-            deadline=world.now() + 3600,
-        )
-        r = signed.record
-        items.append(
-            {
-                "licence_id": hex32(r.licence_id), "serial": hex32(r.serial),
-                "machine_id": hex32(r.machine_id), "material_lot_hash": hex32(r.material_lot_hash),
-                "quality_report_hash": hex32(r.quality_report_hash),
-                "deadline": signed.deadline, "signature": "0x" + signed.signature.hex(),
-            }
-        )  # fmt: skip
-    return licence.licence_id, items
+    deadline = world.now() + 3600
+    items = [
+        attestation_item(world.hub.sign_attestation(
+            PrintInput(licence.licence_id, f"{prefix}{i}", world.machine, "LOT"), deadline=deadline
+        ))
+        for i in range(n)
+    ]  # fmt: skip
+    return design.design_id, licence.licence_id, items

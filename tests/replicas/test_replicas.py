@@ -146,7 +146,7 @@ def test_killing_the_leader_mid_stream_hands_over_without_losing_or_repeating_a_
     a, b = replicas
     leader, standby = leader_of(a, b)
     n, chunk = 60, 6
-    licence_id, items = signed_attestations(world, n, "SN-R-")
+    _, licence_id, items = signed_attestations(world, n, "SN-R-")
     heads = {r.name: token(r, r, world.hub.account) for r in (a, b)}
     receipts: list[str] = []
 
@@ -195,7 +195,7 @@ def test_a_paused_leader_is_fenced_off_and_steps_down_when_it_wakes(
     leader, standby = leader_of(a, b)
     assert leader.process is not None
     n = 30
-    licence_id, items = signed_attestations(world, n, "SN-P-")
+    _, licence_id, items = signed_attestations(world, n, "SN-P-")
     headers = token(standby, standby, world.hub.account)
     receipts: list[str] = []
 

@@ -54,6 +54,20 @@ class ServiceError(PartLedgerError, RuntimeError):
         return str(self.problem.get("type", ""))
 
 
+def attestation_item(signed: SignedAttestation) -> dict[str, Any]:
+    """One hub-signed attestation as an item of ``POST /v1/prints``."""
+    r = signed.record
+    return {
+        "licence_id": hex32(r.licence_id),
+        "serial": hex32(r.serial),
+        "machine_id": hex32(r.machine_id),
+        "material_lot_hash": hex32(r.material_lot_hash),
+        "quality_report_hash": hex32(r.quality_report_hash),
+        "deadline": signed.deadline,
+        "signature": "0x" + signed.signature.hex(),
+    }
+
+
 def _siwe_domain(base_url: str) -> str:
     """The EIP-4361 domain of a service URL: its host (lower case) and non-default port."""
     parts = urlsplit(base_url)
@@ -223,18 +237,7 @@ class ServiceClient:
     # -- prints -------------------------------------------------------------------------------
     def submit_attestations(self, signed: Sequence[SignedAttestation]) -> list[dict[str, Any]]:
         """Queue hub-signed attestations for relaying; one receipt each."""
-        items = [
-            {
-                "licence_id": hex32(s.record.licence_id),
-                "serial": hex32(s.record.serial),
-                "machine_id": hex32(s.record.machine_id),
-                "material_lot_hash": hex32(s.record.material_lot_hash),
-                "quality_report_hash": hex32(s.record.quality_report_hash),
-                "deadline": s.deadline,
-                "signature": "0x" + s.signature.hex(),
-            }
-            for s in signed
-        ]
+        items = [attestation_item(s) for s in signed]
         receipts: list[dict[str, Any]] = []
         for start in range(0, len(items), 1000):
             body = {"attestations": items[start : start + 1000]}
