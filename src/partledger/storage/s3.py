@@ -54,6 +54,9 @@ MAX_PARTS = 10_000
 COPY_PART_SIZE = 1024**3  # server-side copy parts (S3 allows up to 5 GiB)
 _MAX_COPY_PART = 5 * 1024**3
 _READ_CHUNK = 1024 * 1024
+# declared when a multipart upload starts, as s3transfer does: the server checks every
+# part's CRC32 and stores the object's composite checksum (and moto completes 2-3x faster)
+PART_CHECKSUM = "CRC32"
 _READ_RETRIES = 3
 _UPLOADS = ".uploads"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
@@ -213,12 +216,14 @@ class S3BlobStore:
         limit = self.max_blob_bytes if max_bytes is None else min(max_bytes, self.max_blob_bytes)
         if expected is not None and self.exists(expected):
             return self._check_stored(stream, limit, expected)
-        parts = _PartSplitter(stream, self.part_size, limit)
+        buffers = _PartBuffers(self.part_size, self.concurrency + 1)
+        parts = _PartSplitter(stream, limit, buffers)
         upload: _MultipartUpload | None = None
         try:
             for part in parts:
                 if upload is None:
-                    upload = self._start_upload(None if expected is None else self.key_of(expected))
+                    key = None if expected is None else self.key_of(expected)
+                    upload = self._start_upload(key, buffers)
                 upload.submit(part)
             sha256 = parts.digest.hexdigest()
             if expected is not None and sha256 != expected:
@@ -264,14 +269,19 @@ class S3BlobStore:
             raise BlobHashMismatchError(expected, digest.hexdigest())
         return BlobInfo(expected, size)
 
-    def _start_upload(self, key: str | None = None) -> _MultipartUpload:
-        """A multipart upload to ``key``, by default a new temporary key."""
+    def _start_upload(
+        self, key: str | None = None, buffers: _PartBuffers | None = None
+    ) -> _MultipartUpload:
+        """A multipart upload to ``key``, by default a new temporary key; the part
+        ``buffers`` are handed back as each part is sent."""
         if key is None:
             # the start time in the name: ages do not depend on the server's upload listing
             key = f"{self._root}{_UPLOADS}/{time.time_ns() // 1_000_000}-{uuid.uuid4().hex}"
         with self._errors("starting an upload", write=True):
-            created = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
-        return _MultipartUpload(self, key, str(created["UploadId"]))
+            created = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ChecksumAlgorithm=PART_CHECKSUM
+            )
+        return _MultipartUpload(self, key, str(created["UploadId"]), buffers)
 
     def _put_whole(self, sha256: str, data: bytes, raw_digest: bytes) -> None:
         """One conditional ``PutObject`` of a small blob, its SHA-256 checked by the server."""
@@ -637,22 +647,54 @@ def _chunks(stream: BlobSource) -> Iterator[bytes]:
                 yield bytes(chunk)
 
 
+class _PartBuffers:
+    """At most ``count`` part-sized buffers, handed out and taken back: memory stays
+    ``count * size`` whatever the blob's size (a new buffer per part would leave the
+    allocator holding freed ones). ``take`` waits while every buffer is in use."""
+
+    def __init__(self, size: int, count: int) -> None:
+        self.size = size
+        self._count = count
+        self._made = 0
+        self._free: list[bytearray] = []
+        self._changed = threading.Condition()
+
+    def take(self) -> bytearray:
+        with self._changed:
+            while not self._free and self._made >= self._count:
+                self._changed.wait()
+            if self._free:
+                return self._free.pop()
+            self._made += 1
+        return bytearray(self.size)
+
+    def give(self, buffer: bytes | bytearray) -> None:
+        """Take a buffer back once nothing reads it (a trimmed last part is dropped)."""
+        if not isinstance(buffer, bytearray) or len(buffer) != self.size:
+            return
+        with self._changed:
+            self._free.append(buffer)
+            self._changed.notify()
+
+
 class _PartSplitter:
     """Iterate over the full parts of a stream while hashing and counting it; the bytes
-    after the last full part are left in ``rest``. Each part is a new buffer, filled once
-    (no joins, no slices): memory is the part being filled plus the parts in flight."""
+    after the last full part are left in ``rest``. Each part is a buffer from ``buffers``,
+    filled once (no joins, no slices): memory is the part being filled plus the parts in
+    flight."""
 
-    def __init__(self, stream: BlobSource, part_size: int, limit: int) -> None:
+    def __init__(self, stream: BlobSource, limit: int, buffers: _PartBuffers) -> None:
         self.stream = stream
-        self.part_size = part_size
+        self.part_size = buffers.size
+        self.buffers = buffers
         self.limit = limit
         self.digest = hashlib.sha256()
         self.size = 0
         self.rest = bytearray()
 
     def __iter__(self) -> Iterator[bytearray]:
-        # each part allocated once at its full size (no growth by reallocation)
-        part = bytearray(self.part_size)
+        # each part buffer has its full size already (no growth by reallocation)
+        part = self.buffers.take()
         filled = 0
         for chunk in _chunks(self.stream):
             self.size += len(chunk)
@@ -667,7 +709,7 @@ class _PartSplitter:
                 view = view[take:]
                 if filled == self.part_size:
                     yield part
-                    part, filled = bytearray(self.part_size), 0
+                    part, filled = self.buffers.take(), 0
         del part[filled:]
         self.rest = part
 
@@ -675,10 +717,13 @@ class _PartSplitter:
 class _MultipartUpload:
     """Parts uploaded by a few threads; at most ``concurrency`` parts held in memory."""
 
-    def __init__(self, store: S3BlobStore, key: str, upload_id: str) -> None:
+    def __init__(
+        self, store: S3BlobStore, key: str, upload_id: str, buffers: _PartBuffers | None = None
+    ) -> None:
         self.store = store
         self.key = key
         self.upload_id = upload_id
+        self._buffers = buffers
         self._pool = ThreadPoolExecutor(store.concurrency, "pl-s3-part")
         self._slots = threading.BoundedSemaphore(store.concurrency)
         self._futures: list[Future[dict[str, Any]]] = []
@@ -691,8 +736,14 @@ class _MultipartUpload:
             self._slots.release()
             raise BlobWriteError(errno.EFBIG, f"more than {MAX_PARTS} parts: raise part_size")
         future = self._pool.submit(self._upload, number, data)
-        future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(lambda _: self._sent(data))
         self._futures.append(future)
+
+    def _sent(self, data: bytes | bytearray) -> None:
+        """A part's request ended (sent, failed or cancelled): its buffer may be reused."""
+        if self._buffers is not None:
+            self._buffers.give(data)
+        self._slots.release()
 
     def _upload(self, number: int, data: bytes | bytearray) -> dict[str, Any]:
         with self.store._errors(f"uploading part {number} of {self.key}", write=True):
@@ -702,6 +753,7 @@ class _MultipartUpload:
                 UploadId=self.upload_id,
                 PartNumber=number,
                 Body=data,
+                ChecksumAlgorithm=PART_CHECKSUM,
             )
         part = {"PartNumber": number, "ETag": answer["ETag"]}
         for name in ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256"):
