@@ -14,7 +14,11 @@ container's SHA-256 are then known), and per round:
 - service-download: ``GET /v1/designs/{id}/container`` (the OEM's own container, the
   same streaming response as a hub's licensed download) to a file, hash checked;
 - boto3-upload / boto3-download: ``upload_file`` / ``download_file`` (s3transfer defaults)
-  of the same file to the same moto server.
+  of the same file to the same moto server;
+- boto3-get: one streamed ``get_object`` to a file (1 MiB reads), the shape of the
+  service's own read. ``download_file`` fetches 8 MiB ranges in parallel, and moto reads
+  the whole object for every range, so against moto it is far slower than one stream:
+  ``download_ratio_vs_get_object`` is the fairer download comparison and both are shown.
 
 Rounds are interleaved (``--rounds``, medians); the stored objects are deleted between
 rounds so each upload really uploads. Prints JSON: MB/s, service/boto3 throughput ratios
@@ -59,6 +63,37 @@ def _status(pid: int, field: str) -> float:
     return 0.0
 
 
+def _cpu(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+class _CpuMeter:
+    """CPU seconds (user, system) each named process spends in each phase."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.used: dict[str, dict[str, list[float]]] = {}
+
+    def measure(self, phase: str, action: Any) -> Any:
+        before = {name: _cpu(pid) for name, pid in self.pids.items()}
+        result = action()
+        totals = self.used.setdefault(phase, {name: [0.0, 0.0] for name in self.pids})
+        for name, pid in self.pids.items():
+            after = _cpu(pid)
+            totals[name][0] += after[0] - before[name][0]
+            totals[name][1] += after[1] - before[name][1]
+        return result
+
+    def report(self) -> dict[str, dict[str, dict[str, float]]]:
+        return {
+            phase: {n: {"user": round(u, 1), "sys": round(s, 1)} for n, (u, s) in used.items()}
+            for phase, used in self.used.items()
+        }
+
+
 def _upload(service: Service, headers: dict[str, str], path: Path, sha256: str) -> float:
     def chunks() -> Any:
         with path.open("rb") as source:
@@ -96,6 +131,18 @@ def _download(url: str, headers: dict[str, str], target: Path, sha256: str) -> f
     return elapsed
 
 
+def _get_object(client: Any, key: str, target: Path, sha256: str) -> None:
+    """One streamed GET of ``key`` to ``target`` (hash checked), then the file removed."""
+    digest = hashlib.sha256()
+    body = client.get_object(Bucket=BUCKET, Key=key)["Body"]
+    with target.open("wb") as out:
+        for chunk in body.iter_chunks(MiB):
+            out.write(chunk)
+            digest.update(chunk)
+    assert digest.hexdigest() == sha256
+    target.unlink()
+
+
 def _clear(client: Any) -> None:
     """Delete every stored object (and abort unfinished uploads) so the next round uploads."""
     listed = client.list_objects_v2(Bucket=BUCKET)
@@ -120,7 +167,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             work = Path(tmp)
             service = Service(work / "data")
             try:
-                return _run(args, work, service, client)
+                return _run(args, work, service, client, moto.pid)
             finally:
                 service.stop()
     finally:
@@ -128,7 +175,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         moto.wait(timeout=30)
 
 
-def _run(args: argparse.Namespace, work: Path, service: Service, client: Any) -> dict[str, Any]:
+def _run(
+    args: argparse.Namespace, work: Path, service: Service, client: Any, moto_pid: int
+) -> dict[str, Any]:
     deployment = load_record(work / "data" / "deployments" / "local.json")
     assert deployment is not None
     w3 = connect(f"http://127.0.0.1:{service.chain_port}")
@@ -165,24 +214,28 @@ def _run(args: argparse.Namespace, work: Path, service: Service, client: Any) ->
     rss_before = _status(pid, "VmRSS")
 
     timings: dict[str, list[float]] = {
-        k: [] for k in ("boto3_up", "service_up", "boto3_down", "service_down")
+        k: [] for k in ("boto3_up", "service_up", "boto3_down", "boto3_get", "service_down")
     }
     hwm_up = hwm_down = 0.0
+    meter = _CpuMeter({"client": os.getpid(), "service": pid, "moto": moto_pid})
+
+    def timed(phase: str, action: Any) -> None:
+        started = time.perf_counter()
+        meter.measure(phase, action)
+        timings[phase].append(time.perf_counter() - started)
+
     for round_no in range(args.rounds):
         log(f"round {round_no + 1}/{args.rounds}")
         _clear(client)
-        started = time.perf_counter()
-        client.upload_file(str(container), BUCKET, "plain/container")
-        timings["boto3_up"].append(time.perf_counter() - started)
-        started = time.perf_counter()
-        client.download_file(BUCKET, "plain/container", str(out))
-        timings["boto3_down"].append(time.perf_counter() - started)
+        timed("boto3_up", lambda: client.upload_file(str(container), BUCKET, "plain/container"))
+        timed("boto3_down", lambda: client.download_file(BUCKET, "plain/container", str(out)))
         assert out.stat().st_size == size
         out.unlink()
+        timed("boto3_get", lambda: _get_object(client, "plain/container", out, sha256))
         client.delete_object(Bucket=BUCKET, Key="plain/container")
-        timings["service_up"].append(_upload(service, headers, container, sha256))
+        timed("service_up", lambda: _upload(service, headers, container, sha256))
         hwm_up = max(hwm_up, _status(pid, "VmHWM"))
-        timings["service_down"].append(_download(download_url, headers, out, sha256))
+        timed("service_down", lambda: _download(download_url, headers, out, sha256))
         hwm_down = max(hwm_down, _status(pid, "VmHWM"))
     ledger.journal.close()
     median = {k: statistics.median(v) for k, v in timings.items()}
@@ -198,11 +251,14 @@ def _run(args: argparse.Namespace, work: Path, service: Service, client: Any) ->
         "boto3_download_mb_s": round(mb / median["boto3_down"], 1),
         "service_download_mb_s": round(mb / median["service_down"], 1),
         "upload_ratio": round(median["boto3_up"] / median["service_up"], 3),
+        "boto3_get_object_mb_s": round(mb / median["boto3_get"], 1),
         "download_ratio": round(median["boto3_down"] / median["service_down"], 3),
+        "download_ratio_vs_get_object": round(median["boto3_get"] / median["service_down"], 3),
         "seconds": {k: [round(x, 2) for x in v] for k, v in timings.items()},
         "service_rss_before_mib": round(rss_before, 1),
         "service_rss_growth_upload_mib": round(hwm_up - rss_before, 1),
         "service_rss_growth_mib": round(max(hwm_up, hwm_down) - rss_before, 1),
+        "cpu_seconds": meter.report(),
         "cpu_count": os.cpu_count(),
     }
 

@@ -8,9 +8,13 @@ of tests/replicas/replica_child.py) and stops it after. Prints JSON:
 - relayed prints/s (signed attestations submitted round-robin to the replicas, until all
   are on-chain) with 1 and with 2 replicas (one leader relays in either case);
 - a leader SIGKILLed mid-stream: takeover seconds, lost and duplicated prints (counted
-  from the chain's PrintAttested events per serial).
+  from the chain's PrintAttested events per serial);
+- a ``--s3-mib`` container uploaded and downloaded through the service on an S3 store vs
+  plain boto3 transfers to the same moto server (``bench_s3_service.py``; 0 skips it);
+- ``targets``: each of the issue's targets and whether this run met it.
 
 Usage: .venv/bin/python scripts/bench_scale.py [--seconds 5] [--concurrency 16] [--prints 400]
+       [--s3-mib 1024] [--s3-rounds 2]
 """
 
 from __future__ import annotations
@@ -141,6 +145,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--prints", type=int, default=400)
+    parser.add_argument("--s3-mib", type=int, default=1024, help="container MiB; 0: no S3 run")
+    parser.add_argument("--s3-rounds", type=int, default=2)
     args = parser.parse_args()
     result: dict[str, Any] = {
         "params": vars(args),
@@ -203,7 +209,34 @@ def main() -> None:
                 "lost": len(expected - set(counts)),
                 "duplicated": sum(1 for c in counts.values() if c > 1),
             }
+    if args.s3_mib:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import bench_s3_service
+
+        s3 = bench_s3_service.run(argparse.Namespace(mib=args.s3_mib, rounds=args.s3_rounds))
+        result["s3_through_service"] = s3
+    result["targets"] = targets(result)
     print(json.dumps(result, indent=2))
+
+
+def targets(result: dict[str, Any]) -> dict[str, Any]:
+    """The issue's targets, each with the figure this run measured and whether it met it."""
+    one, two = result["relay_1_replica"], result["relay_2_replica"]
+    kill = result["leader_kill"]
+    met: dict[str, Any] = {
+        "provenance 2 vs 1 replicas >= 1.6": result["provenance_ratio_2_to_1"] >= 1.6,
+        "relayed prints/s with 2 replicas not below 1 (within 10 %)": two["per_second"]
+        >= 0.9 * one["per_second"],
+        "0 lost, 0 duplicated across a leader kill": kill["lost"] == 0 and kill["duplicated"] == 0,
+    }
+    s3 = result.get("s3_through_service")
+    if s3 is not None:
+        met["S3 upload through the service >= 0.7 of boto3"] = s3["upload_ratio"] >= 0.7
+        met["S3 download through the service >= 0.7 of boto3"] = (
+            min(s3["download_ratio"], s3["download_ratio_vs_get_object"]) >= 0.7
+        )
+        met["service RSS growth < 64 MiB"] = s3["service_rss_growth_mib"] < 64
+    return met
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from helpers.world import ONE_DAY, World
+from helpers.world import METADATA, ONE_DAY, World
 from partledger.carbon import Baseline, Leg, Mode
 from partledger.reconcile import Options, Reconciler, Severity
 from partledger.sdk import PrintInput
@@ -197,3 +197,47 @@ def test_a_declared_carbon_baseline_is_not_an_orphan_but_a_forged_one_is(
     report = reconciler.run()
     orphans = {f.ids["blob"] for f in report.by_check("blob.orphan")}
     assert owners not in orphans and forged in orphans
+
+
+def test_what_blocks_the_index_has_not_seen_yet_refer_to_is_no_orphan(
+    story: World, reconciler: Reconciler
+) -> None:
+    """A design, licence, direct print and Merkle batch registered after the index's last
+    sync (a lagging indexer, a replica that keeps it): their blobs are read as referenced
+    from those blocks' logs, never quarantined; a real orphan is still found."""
+    design = story.oem.register_design(story.design_file(), METADATA)
+    issued = story.oem.issue_licence(
+        design.design_id, story.hub.address, max_prints=5,
+        valid_until=story.now() + ONE_DAY,  # type: ignore[attr-defined]
+    )  # fmt: skip
+    story.hub.attest_print(PrintInput(issued.licence_id, "T1", story.machine, "L", b"report T1"))
+    story.hub.anchor_batch(
+        [PrintInput(issued.licence_id, f"T{i}", story.machine, "L", b"rep %d" % i)
+         for i in (2, 3)]
+    )  # fmt: skip
+    orphan = put_bytes(story.ledger.store, os.urandom(100)).sha256
+    report = reconciler.run(only=["orphans"])  # the index was not synced since
+    assert [f.ids["blob"] for f in report.by_check("blob.orphan")] == [orphan]
+    reconciler.repair(report)
+    assert story.ledger.store.exists(design.container_sha256)
+    reconciler.indexer.sync_once()
+    assert reconciler.run().clean
+
+
+def test_an_index_too_far_behind_is_no_basis_for_orphans_and_a_kept_one_is_not_repaired(
+    story: World, reconciler: Reconciler
+) -> None:
+    story.oem.register_design(story.design_file(), METADATA)
+    put_bytes(story.ledger.store, os.urandom(100))
+    kept = Reconciler(
+        story.ledger, reconciler.indexer, quarantine_dir=story.data_dir / "q3",
+        options=Options(orphan_grace=timedelta(0), max_index_lag=0),
+        index_kept_by="replica A",
+    )  # fmt: skip
+    report = kept.run()
+    assert report.by_check("blob.orphan") == []
+    assert report.by_check("blob.orphan_check_skipped")
+    [lagging] = report.by_check("index.lagging")
+    [outcome] = [o for o in kept.repair(report) if o.finding.check == "index.lagging"]
+    assert not outcome.repaired and "replica A writes this index" in outcome.action
+    assert kept.run().by_check("index.lagging")  # nothing was written

@@ -30,6 +30,7 @@ from partledger.index.footprints import FootprintsReport, footprint_reader, inge
 from partledger.index.rpc import JsonRpc
 from partledger.index.store import Store
 from partledger.reconcile.findings import Finding, Severity
+from partledger.reconcile.tail import unindexed_references
 from partledger.sdk.baseline import InvalidBaselineDeclaration, read_baseline_declaration
 from partledger.sdk.batches import read_batch_document
 from partledger.sdk.ledger import REGISTRY, Ledger
@@ -228,8 +229,20 @@ def _is_baseline_declaration(ledger: Ledger, blob_id: str) -> bool:
 
 
 def check_orphans(ledger: Ledger, engine: Engine, options: Options) -> list[Finding]:
-    """Blobs nothing refers to, older than the grace period (e.g. a crash before registering)."""
-    referenced = referenced_blobs(ledger, engine)
+    """Blobs nothing refers to, older than the grace period (e.g. a crash before registering).
+
+    References come from the index and from the logs of the blocks it does not hold yet
+    (``reconcile.tail``); an index too far behind to read those is no basis to judge by."""
+    tail = unindexed_references(ledger, engine, options.max_index_lag)
+    if tail is None:
+        skipped = Finding(
+            "blob.orphan_check_skipped",
+            Severity.INFO,
+            f"orphans not checked: the index is empty or more than {options.max_index_lag} "
+            "blocks behind the chain head (sync it first)",
+        )
+        return [skipped, *abandoned_uploads(ledger, options)]
+    referenced = referenced_blobs(ledger, engine) | tail
     roots = _anchored_roots(engine)
     now = time.time()
     findings = []

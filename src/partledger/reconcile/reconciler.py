@@ -60,12 +60,16 @@ class Reconciler:
         *,
         quarantine_dir: Path | None = None,
         options: Options | None = None,
+        index_kept_by: str | None = None,
     ) -> None:
         """``quarantine_dir`` is the quarantine of a filesystem store; an S3 store's is in its
-        bucket (``<prefix>/.quarantine/``), shared by every replica (the directory is unused)."""
+        bucket (``<prefix>/.quarantine/``), shared by every replica (the directory is unused).
+        ``index_kept_by`` names who else writes the index (a service replica holding the
+        index-writer lock): the index is then only read, its divergences only reported."""
         self.ledger = ledger
         self.indexer = indexer
         self.options = options or Options()
+        self.index_kept_by = index_kept_by
         self.quarantine: Quarantine = open_quarantine(ledger.store, quarantine_dir)
 
     def run(self, only: Sequence[str] | None = None) -> Report:
@@ -77,10 +81,11 @@ class Reconciler:
         for name, check in CHECKS.items():
             if only and name not in only:
                 continue
-            if name in DOCUMENT_CHECKS and not refreshed:
+            writable = self.index_kept_by is None  # else its writer ingests them itself
+            if name in DOCUMENT_CHECKS and not refreshed and writable:
                 checks.refresh_batch_documents(self.ledger, self.indexer.engine)
                 refreshed = True
-            if name in FOOTPRINT_CHECKS and not footprints_refreshed:
+            if name in FOOTPRINT_CHECKS and not footprints_refreshed and writable:
                 checks.refresh_footprints(self.ledger, self.indexer.engine)
                 footprints_refreshed = True
             if name == "orphans" and any(f.severity >= Severity.ERROR for f in findings
@@ -159,6 +164,9 @@ class Reconciler:
 
     def _repair_index(self, findings: list[Finding]) -> list[RepairOutcome]:
         """Re-ingest from the first divergent block (or just catch up / handle the reorg)."""
+        if self.index_kept_by is not None:
+            why = f"not repaired here: {self.index_kept_by} writes this index"
+            return [RepairOutcome(f, False, why) for f in findings]
         rewind_to: int | None = None
         for finding in findings:
             if finding.check in ("index.missing_events", "index.unknown_events"):

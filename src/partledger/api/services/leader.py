@@ -62,7 +62,9 @@ class Leadership:
         poll: float = POLL_SECONDS,
         ttl: float = TTL_SECONDS,
         on_change: Callable[[bool], None] | None = None,
+        holder: str = "this replica",
     ) -> None:
+        self.holder = holder  # who holds it, in log messages
         self.shared = engine.dialect.name == "postgresql"
         self.key = key
         self.poll = poll
@@ -162,7 +164,7 @@ class Leadership:
             if got:
                 self.epoch += 1
                 self._leader = True
-                log.warning("this replica is now the leader (epoch %d)", self.epoch)
+                log.warning("%s is now the leader (epoch %d)", self.holder, self.epoch)
                 self._notify(True)
 
     # -- internals (called with self._lock held) --------------------------------------------
@@ -198,7 +200,7 @@ class Leadership:
     def _lose(self, why: str) -> None:
         self._leader = False
         self.epoch += 1
-        log.warning("this replica is no longer the leader: %s", why)
+        log.warning("%s is no longer the leader: %s", self.holder, why)
         if self._conn is not None:
             try:
                 self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
