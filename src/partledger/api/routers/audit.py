@@ -101,5 +101,9 @@ async def reconciliation(
 
     Report only: repairs (re-ingest, quarantine, resume) are run by an operator with
     ``partledger reconcile --repair``."""
-    body = await anyio.to_thread.run_sync(lambda: ctx.reconciliation.report(ctx.indexer, deep=deep))
+    body = await anyio.to_thread.run_sync(
+        lambda: ctx.reconciliation.report(
+            ctx.indexer, deep=deep, index_writer=ctx.index_role != "reader"
+        )
+    )
     return ReconciliationPublic(**body)

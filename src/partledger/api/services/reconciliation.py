@@ -25,11 +25,15 @@ class ReconciliationService:
         self.metrics = metrics
         self._lock = threading.Lock()
 
-    def report(self, indexer: Indexer | None, *, deep: bool) -> dict[str, Any]:
+    def report(
+        self, indexer: Indexer | None, *, deep: bool, index_writer: bool = True
+    ) -> dict[str, Any]:
         """Compare chain, index and blob store now; ``deep`` re-hashes every blob.
 
         Without an indexer in this process (one may run beside the service), the index
         database is opened read-only for the run; an unsynced index shows as a finding.
+        A replica that only reads a shared index (``index_writer`` false) writes nothing
+        to it: the writing replica ingests the documents the checks would refresh.
         """
         with self._lock, ExitStack() as stack:
             if indexer is None:
@@ -41,6 +45,7 @@ class ReconciliationService:
             reconciler = Reconciler(
                 self.ledger, indexer, quarantine_dir=self.quarantine_dir,
                 options=Options(deep=deep),
+                index_kept_by=None if index_writer else "the index-writer replica",
             )  # fmt: skip
             report = reconciler.run()
         self.metrics.reconciliation_findings.set(sum(1 for f in report.findings if f.severity > 0))
