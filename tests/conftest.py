@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from replicas.support import postgres_available, scratch_database
 from web3 import Web3
 
 from helpers.world import World, build_world
@@ -54,3 +55,12 @@ def world(
     built = build_world(w3, dev_accounts, tmp_path)
     yield built
     built.ledger.journal.close()
+
+
+@pytest.fixture
+def scratch_postgres() -> Iterator[str]:
+    """The URL of a new PostgreSQL database on 127.0.0.1, dropped after (skips without one)."""
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    with scratch_database() as url:
+        yield url

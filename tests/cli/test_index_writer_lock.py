@@ -5,10 +5,8 @@ reads the index as that replica keeps it, and says so (real PostgreSQL, real anv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
-from replicas.support import postgres_available, scratch_database
 
 from helpers.cli_runner import Cli
 from partledger.api.services.leader import INDEX_LOCK_KEY, Leadership
@@ -18,11 +16,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    with scratch_database() as url:
-        yield url
+def database(scratch_postgres: str) -> str:
+    return scratch_postgres
 
 
 def test_the_cli_leaves_a_shared_index_to_the_replica_that_writes_it(

@@ -237,7 +237,7 @@ def test_an_index_too_far_behind_is_no_basis_for_orphans_and_a_kept_one_is_not_r
     report = kept.run()
     assert report.by_check("blob.orphan") == []
     assert report.by_check("blob.orphan_check_skipped")
-    [lagging] = report.by_check("index.lagging")
+    assert len(report.by_check("index.lagging")) == 1
     [outcome] = [o for o in kept.repair(report) if o.finding.check == "index.lagging"]
     assert not outcome.repaired and "replica A writes this index" in outcome.action
     assert kept.run().by_check("index.lagging")  # nothing was written

@@ -12,9 +12,7 @@ import httpx
 import pytest
 from replicas.support import (
     Replica,
-    postgres_available,
     replica_env,
-    scratch_database,
     token,
     wait_for,
 )
@@ -31,11 +29,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    with scratch_database() as url:
-        yield url
+def database(scratch_postgres: str) -> str:
+    return scratch_postgres
 
 
 @pytest.fixture

@@ -77,6 +77,18 @@ def index_writer(indexer: Indexer) -> Iterator[bool]:
 
 
 @contextmanager
+def ledger_and_index() -> Iterator[tuple[Ledger, Indexer, bool]]:
+    """The ledger, its index and whether this command may write it, errors reported."""
+    with (
+        open_ledger() as ledger,
+        guarded(),
+        open_indexer(ledger) as indexer,
+        index_writer(indexer) as writing,
+    ):
+        yield ledger, indexer, writing
+
+
+@contextmanager
 def synced_index(ledger: Ledger) -> Iterator[IndexReader]:
     """The index, first brought up to the chain head unless a service replica keeps it
     (what the list commands read)."""
@@ -93,12 +105,7 @@ def sync() -> None:
     """Bring the index up to the chain head (handling reorgs), with the anchored leaves of the
     batch documents in the blob store (missing ones are tried again on the next sync). On a
     PostgreSQL index that a service replica writes, nothing is written: it says so."""
-    with (
-        open_ledger() as ledger,
-        guarded(),
-        open_indexer(ledger) as indexer,
-        index_writer(indexer) as writing,
-    ):
+    with ledger_and_index() as (ledger, indexer, writing):
         if not writing:
             state = indexer.state()
             last = state.last_block if state else None
@@ -133,12 +140,7 @@ def reconcile(
 ) -> None:
     """Compare chain, index and blob store; exit 6 when divergences remain."""
     options = Options(deep=not shallow, orphan_grace=timedelta(hours=grace_hours))
-    with (
-        open_ledger() as ledger,
-        guarded(),
-        open_indexer(ledger) as indexer,
-        index_writer(indexer) as writing,
-    ):
+    with ledger_and_index() as (ledger, indexer, writing):
         if not writing:
             err.print(f"[dim]{KEPT_BY_A_REPLICA}: index divergences are reported only[/]")
         reconciler = Reconciler(
