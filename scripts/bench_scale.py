@@ -4,7 +4,8 @@ Starts what it needs (anvil, a scratch PostgreSQL database per run, the replica 
 of tests/replicas/replica_child.py) and stops it after. Prints JSON:
 
 - provenance requests/s through a round-robin client (httpx, ``--concurrency`` threads,
-  ``--seconds`` each) with 1 and with 2 replicas, and their ratio;
+  ``--seconds`` each) with 1 and with 2 replicas, and their ratio, in steady state: each
+  replica has answered every looked-up part once (documents are cached per chain head);
 - relayed prints/s (signed attestations submitted round-robin to the replicas, until all
   are on-chain) with 1 and with 2 replicas (one leader relays in either case);
 - a leader SIGKILLed mid-stream: takeover seconds, lost and duplicated prints (counted
@@ -168,8 +169,9 @@ def main() -> None:
 
         for n in (1, 2):
             with replicas(anvil, world, n, f"r{n}-") as reps:
-                for r in reps:  # warm up (caches, connections)
-                    httpx.get(r.url + paths[0], timeout=30).raise_for_status()
+                for r in reps:  # warm up: connections, and every document in every cache
+                    for path in paths:
+                        httpx.get(r.url + path, timeout=30).raise_for_status()
                 result[f"provenance_{n}_replica"] = provenance_rate(
                     reps, paths, args.seconds, args.concurrency
                 )

@@ -9,8 +9,6 @@ cached answer is never older than one poll interval.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
@@ -19,6 +17,7 @@ from hexbytes import HexBytes
 from sqlalchemy import select, union
 
 from partledger.api.services.errors import InvalidRequest, NotFound
+from partledger.api.services.stamped_cache import StampedCache
 from partledger.chain import ids
 from partledger.chain.ledger_errors import UnknownPrint
 from partledger.index import IndexReader, schema
@@ -40,8 +39,7 @@ class AuditService:
         self.index = index
         self.auditor = Auditor(ledger)
         self.head = 0
-        self._cache: OrderedDict[tuple[str, str, str | None], tuple[int, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: StampedCache[bytes] = StampedCache(CACHE_SIZE)
 
     def designs_of_serial(self, serial_number: str) -> list[str]:
         if self.index is None:
@@ -53,10 +51,7 @@ class AuditService:
         """The cached document for the current head, if any (no I/O: safe on the loop)."""
         if design_id is None or not self.head:
             return None
-        key = (design_id.lower(), serial_number, batch)
-        with self._lock:
-            hit = self._cache.get(key)
-        return hit[1] if hit is not None and hit[0] == self.head else None
+        return self._cache.peek((design_id.lower(), serial_number, batch), self.head)
 
     def provenance_json(
         self, serial_number: str, design_id: str | None, batch: str | None
@@ -77,19 +72,14 @@ class AuditService:
             design_id = hex32(to_bytes32(design_id, "design id"))
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
-        key = (design_id, serial_number, batch)
-        head = self.head
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] == head and head:
-                self._cache.move_to_end(key)
-                return hit[1]
-        body = json.dumps(self._provenance(design_id, serial_number, batch)).encode()
-        with self._lock:
-            self._cache[key] = (head, body)
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return body
+        checked = design_id
+
+        def build() -> bytes:
+            return json.dumps(self._provenance(checked, serial_number, batch)).encode()
+
+        if not self.head:  # the head is not known yet: nothing to stamp a cached copy with
+            return build()
+        return self._cache.get((design_id, serial_number, batch), self.head, build)
 
     def _provenance(self, design_id: str, serial_number: str, batch: str | None) -> dict[str, Any]:
         anchored = None

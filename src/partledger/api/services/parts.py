@@ -9,14 +9,13 @@ since every claim in a bundle is re-checked from proofs.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from partledger.api.services.products import ProductRecords
+from partledger.api.services.stamped_cache import StampedCache
 from partledger.carbon import Footprint
 from partledger.carbon.model import place_label
 from partledger.chain.ledger_errors import UnknownPrint
@@ -90,9 +89,8 @@ class PartService:
         self.origin = origin.rstrip("/")
         self.products = products
         self.head = 0
-        self._cache: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
-        self._bundles: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: StampedCache[Any] = StampedCache(CACHE_SIZE)
+        self._bundles: StampedCache[Any] = StampedCache(BUNDLE_CACHE_SIZE)
 
     def product(self, design_id: str) -> dict[str, Any] | None:
         """The design's public product record, if its owner declared one."""
@@ -123,34 +121,21 @@ class PartService:
             built["carbon"] = _carbon_view(self.auditor.footprint(p).footprint)
             return built
 
-        view: dict[str, Any] = self._cached(self._cache, CACHE_SIZE, design_id, serial, product,
+        view: dict[str, Any] = self._cached(self._cache, design_id, serial, product,
                                             build)  # fmt: skip
         return view
 
     def _cached(
         self,
-        cache: OrderedDict[tuple[str, str], tuple[Any, Any]],
-        size: int,
+        cache: StampedCache[Any],
         design_id: str,
         serial: str,
         product: dict[str, Any] | None,
         build: Any,
     ) -> Any:
         """``build()``, kept until the audited chain head or the product record changes."""
-        key = (design_id.lower(), serial)
-        stamp = (self.head, tuple(sorted((product or {}).items())))
-        with self._lock:
-            hit = cache.get(key)
-            if hit is not None and hit[0] == stamp:
-                cache.move_to_end(key)
-                return hit[1]
-        value = build()
-        with self._lock:
-            cache[key] = (stamp, value)
-            cache.move_to_end(key)
-            while len(cache) > size:
-                cache.popitem(last=False)
-        return value
+        stamp = (self.head, json.dumps(product or {}, sort_keys=True, default=str))
+        return cache.get((design_id.lower(), serial), stamp, build)
 
     def _build(
         self, p: Provenance, v: Verification, product: dict[str, Any] | None
@@ -232,7 +217,7 @@ class PartService:
             )  # fmt: skip
             return json.dumps(bundle, separators=(",", ":")).encode()
 
-        data: bytes = self._cached(self._bundles, BUNDLE_CACHE_SIZE, design_id, serial, record,
+        data: bytes = self._cached(self._bundles, design_id, serial, record,
                                    build)  # fmt: skip
         return data
 
