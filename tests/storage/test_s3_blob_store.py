@@ -287,3 +287,31 @@ def test_multipart_uploads_declare_a_checksum_the_server_keeps(s3: Backend) -> N
         Bucket=store.bucket, Key=store.key_of(sha), ChecksumMode="ENABLED"
     )
     assert head.get("ChecksumCRC32"), head
+
+
+def test_an_upload_leaves_no_cycle_keeping_its_part_buffers_alive(
+    s3: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the cyclic garbage collector off, the part buffers are freed as soon as ``put``
+    returns (a callback referring back to the upload once kept a pool alive per upload)."""
+    import gc
+    import weakref
+
+    from partledger.storage import s3 as s3_module
+
+    pools: list[weakref.ref[s3_module._PartBuffers]] = []
+    make = s3_module._PartBuffers.__init__
+
+    def recording_init(self: s3_module._PartBuffers, size: int, count: int) -> None:
+        make(self, size, count)
+        pools.append(weakref.ref(self))
+
+    monkeypatch.setattr(s3_module._PartBuffers, "__init__", recording_init)
+    store: S3BlobStore = s3.store
+    gc.collect()
+    gc.disable()
+    try:
+        store.put(io.BytesIO(os.urandom(3 * S3_PART + 1)))
+        assert pools and all(ref() is None for ref in pools)
+    finally:
+        gc.enable()
