@@ -18,6 +18,7 @@ from partledger.chain.deployer import Deployment
 from partledger.chain.reverts import revert_from_exception
 from partledger.chain.tx import SentTransaction, TxSender
 from partledger.sdk.journal import Journal
+from partledger.sdk.views import ViewFunction
 from partledger.storage import BlobStore, FilesystemBlobStore
 
 REGISTRY = "DesignRegistry"
@@ -35,7 +36,7 @@ class Ledger:
     confirmations: int = 0
     _senders: dict[str, TxSender] = field(default_factory=dict, repr=False)
     _contracts: dict[str, Contract] = field(default_factory=dict, repr=False)
-    _functions: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _functions: dict[tuple[str, str], ViewFunction] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(
@@ -66,12 +67,14 @@ class Ledger:
             self._contracts[name] = handle
         return handle
 
-    def _function(self, contract: str, fn: str) -> Any:
-        """The contract function ``fn`` (looked up by name once)."""
+    def _function(self, contract: str, fn: str) -> ViewFunction:
+        """The view function ``fn`` (looked up by name once)."""
         key = (contract, fn)
         found = self._functions.get(key)
         if found is None:
-            found = self._functions[key] = self.contract(contract).get_function_by_name(fn)
+            address = self.deployment.address(contract)
+            abi = load_artifact(contract).abi
+            found = self._functions[key] = ViewFunction(self.w3, address, abi, fn)
         return found
 
     @property
@@ -109,7 +112,7 @@ class Ledger:
     def view(self, contract: str, fn: str, *args: Any) -> Any:
         """Call a view function; a revert raises its named error."""
         try:
-            return self._function(contract, fn)(*args).call()
+            return self._function(contract, fn)(*args)
         except Exception as exc:
             if (revert := revert_from_exception(exc)) is not None:
                 raise revert from exc
