@@ -75,14 +75,15 @@ def test_a_crash_before_the_checkpoint_commit_leaves_nothing_half_written(
 
 
 WORKER = """
-import json, sys
+import json, sys, time
 from partledger.index import Indexer, IndexerConfig
 args = json.loads(sys.argv[1])
 config = IndexerConfig(args["rpc"], args["db"], args["contracts"], args["start"],
                        initial_span=1, max_span=1)
 with Indexer(config) as indexer:
-    while True:
-        indexer.sync_once()
+    while True:  # a few blocks at a time: the whole range once took less than a probe
+        indexer.sync_once(max_blocks=5)
+        time.sleep(0.02)
 """
 
 
